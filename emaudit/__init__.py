@@ -1,0 +1,3 @@
+"""emaudit: web-marketing audit toolkit."""
+
+__version__ = "0.1.0"
