@@ -1,0 +1,1 @@
+"""Typer subcommands, one module each (thin: options in, one core call, render out)."""

@@ -1,0 +1,5 @@
+"""``python -m emaudit``."""
+
+from emaudit.cli import run
+
+run()

@@ -1,0 +1,1 @@
+"""Built-in rule modules (one per rule group)."""
