@@ -73,7 +73,9 @@ CREATE TABLE urls (
     state TEXT NOT NULL,
     kind TEXT NOT NULL,
     internal INTEGER NOT NULL,
-    depth INTEGER NOT NULL,
+    depth INTEGER,
+    prio INTEGER NOT NULL,
+    chain INTEGER NOT NULL DEFAULT 0,
     source_id INTEGER,
     source_kind TEXT,
     redirect_depth INTEGER NOT NULL DEFAULT 0,
@@ -98,7 +100,7 @@ CREATE TABLE urls (
     fetched_at REAL,
     inlinks INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX urls_frontier ON urls (depth, seq) WHERE state = 'queued';
+CREATE INDEX urls_frontier ON urls (prio, seq) WHERE state = 'queued';
 CREATE INDEX urls_state ON urls (state, internal);
 CREATE TABLE pages (
     url_id INTEGER PRIMARY KEY,
@@ -164,10 +166,19 @@ _AUDIT_INDEXES = (
     "CREATE INDEX IF NOT EXISTS pages_content ON pages (content_hash) WHERE indexable = 1",
 )
 
+# Insert a discovered URL; when it is already known, a shorter click depth found later (BFS
+# batches, or a sitemap-only URL then found by a link) wins, and a URL skipped for depth
+# becomes crawlable again.
 _URL_INSERT = (
-    "INSERT OR IGNORE INTO urls (id, url, seq, state, kind, internal, depth, source_id, source_kind,"
-    " redirect_depth, skip_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    "INSERT INTO urls (id, url, seq, state, kind, internal, depth, prio, chain, source_id, source_kind,"
+    " redirect_depth, skip_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT (id) DO UPDATE SET depth = excluded.depth, prio = excluded.prio,"
+    " source_id = excluded.source_id, source_kind = excluded.source_kind,"
+    " state = CASE WHEN urls.skip_reason = 'max_depth' AND excluded.state = 'queued' THEN 'queued' ELSE urls.state END,"
+    " skip_reason = CASE WHEN urls.skip_reason = 'max_depth' AND excluded.state = 'queued' THEN NULL ELSE urls.skip_reason END"
+    " WHERE excluded.depth IS NOT NULL AND (urls.depth IS NULL OR excluded.depth < urls.depth)"
 )
+SITEMAP_PRIO = 1 << 30  # sitemap-only URLs are crawled after everything reachable by links
 _FETCH_UPDATE = (
     "UPDATE urls SET state = ?, status = ?, error_kind = ?, error = ?, location = ?, redirect_id = ?,"
     " content_type = ?, bytes = ?, truncated = ?, response_ms = ?, http_version = ?, attempts = ?,"
@@ -198,11 +209,25 @@ class NewUrl:
     state: str
     kind: str
     internal: bool
-    depth: int
+    depth: int | None  # click depth; None = not reached by links (sitemap only)
     source_id: int | None
     source_kind: str | None
     redirect_depth: int = 0
     skip_reason: str | None = None
+    chain: int = 0  # consecutive same-pattern discoveries (crawler-trap guard)
+
+
+@dataclass(slots=True, frozen=True)
+class Claimed:
+    """A frontier URL handed to a worker."""
+
+    id: int
+    url: str
+    kind: str
+    depth: int | None
+    redirect_depth: int
+    internal: bool
+    chain: int
 
 
 @dataclass(slots=True)
@@ -246,7 +271,7 @@ class UrlRecord:
     state: str
     kind: str
     internal: bool
-    depth: int
+    depth: int | None
     source_id: int | None
     source_kind: str | None
     in_sitemap: bool
@@ -535,6 +560,12 @@ class Store:
 
         self._write(_do)
 
+    def set_meta(self, key: str, value: str) -> None:
+        self._write(lambda: self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value)))
+
+    def get_meta(self, key: str) -> str | None:
+        return self._scalar("SELECT value FROM meta WHERE key = ?", (key,))
+
     # ------------------------------------------------------------------ origins / robots
     def save_robots(
         self,
@@ -592,6 +623,8 @@ class Store:
                 n.kind,
                 int(n.internal),
                 n.depth,
+                n.depth if n.depth is not None else SITEMAP_PRIO,
+                n.chain,
                 n.source_id,
                 n.source_kind,
                 n.redirect_depth,
@@ -626,6 +659,12 @@ class Store:
                 rec.id,
             ),
         )
+
+    def mark_blocked(self, uid: int, reason: str = "robots") -> None:
+        self._conn.execute("UPDATE urls SET state = 'blocked', skip_reason = ? WHERE id = ?", (reason, uid))
+
+    def error_count(self) -> int:
+        return self._scalar("SELECT COUNT(*) FROM urls WHERE state = 'done' AND status IS NULL")
 
     def record_page(self, page: PageRow) -> None:
         f = page.facts
@@ -681,20 +720,22 @@ class Store:
         """Run ``fn(*args)`` (which calls the write methods above) in one transaction."""
         return self._write(fn, *args)
 
-    def claim(self, limit: int) -> list[tuple[int, str, str, int, int, bool]]:
+    def claim(self, limit: int, *, pages: bool = True) -> list[Claimed]:
         """Take up to ``limit`` queued URLs (breadth first) and mark them as being fetched.
 
-        Returns (id, url, kind, depth, redirect_depth, internal) tuples.
+        ``pages=False`` claims only non-page URLs (resources, external checks): used once
+        ``--max-pages`` is reached.
         """
 
-        def _do() -> list[tuple[int, str, str, int, int, bool]]:
+        def _do() -> list[Claimed]:
+            kind_filter = "" if pages else " AND kind != 'page'"
             rows = self._conn.execute(
-                "SELECT id, url, kind, depth, redirect_depth, internal FROM urls WHERE state = 'queued'"
-                " ORDER BY depth, seq LIMIT ?",
+                "SELECT id, url, kind, depth, redirect_depth, internal, chain FROM urls WHERE state = 'queued'"
+                f"{kind_filter} ORDER BY prio, seq LIMIT ?",
                 (limit,),
             ).fetchall()
             self._conn.executemany("UPDATE urls SET state = 'fetching' WHERE id = ?", ((r[0],) for r in rows))
-            return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+            return [Claimed(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
 
         return self._write(_do)
 

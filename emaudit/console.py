@@ -1,0 +1,80 @@
+"""Terminal chatter for long-running commands: live crawl progress and the crawl summary.
+
+Progress goes to stderr and only when stderr is a terminal (and not ``--quiet``); the summary
+is the command's output and goes to stdout (text, or one JSON document).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from emaudit.crawler import CrawlSummary, Progress
+
+
+class CrawlProgress:
+    """A rich live line: pages done, queue, pages/s, errors, elapsed (stderr, TTY only)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._live: Any = None
+        self._last = 0.0
+
+    def __enter__(self) -> CrawlProgress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(console=Console(stderr=True), refresh_per_second=4, transient=True)
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.__exit__(None, None, None)
+
+    def update(self, progress: Progress) -> None:
+        if self._live is None:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.2:
+            return
+        self._last = now
+        from rich.text import Text
+
+        elapsed = now - progress.started
+        rate = progress.fetched / elapsed if elapsed > 0 else 0.0
+        line = Text.assemble(
+            ("crawling ", "bold"),
+            (f"{progress.pages} pages", "green"),
+            f" · {progress.fetched} URLs · queue {progress.queued} · {rate:.0f}/s · ",
+            (f"{progress.errors} errors", "red" if progress.errors else "dim"),
+            f" · {elapsed:.0f}s",
+        )
+        self._live.update(line)
+
+
+def render_summary(summary: CrawlSummary, fmt: str, *, quiet: bool) -> None:
+    """Print the crawl summary: JSON on stdout, or a short text block (suppressed by --quiet)."""
+    if fmt == "json":
+        sys.stdout.write(json.dumps(summary.to_dict(), indent=2, sort_keys=True) + "\n")
+        return
+    if quiet:
+        return
+    classes = ", ".join(f"{k}: {v}" for k, v in sorted(summary.by_status_class.items())) or "none"
+    blocked = summary.by_state.get("blocked", 0)
+    lines = [
+        f"Crawl {summary.state}{' (' + summary.stop_reason + ')' if summary.stop_reason else ''}: {summary.start_url}",
+        f"  pages fetched: {summary.pages} ({classes})",
+        f"  URLs fetched: {summary.fetched}, errors: {summary.errors}, blocked by robots.txt: {blocked}, still queued: {summary.queued}",
+        f"  time: {summary.elapsed:.1f} s",
+        f"  store: {summary.store}",
+    ]
+    sys.stdout.write("\n".join(_plain(line) for line in lines) + "\n")
+
+
+def _plain(text: str) -> str:
+    """Drop control characters (a start URL comes from the user, but stay safe)."""
+    return "".join(c for c in text if c == "\n" or c >= " " and c != "\x7f")
