@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sitekit import Resp, SiteServer, gz, html
+from sitekit import Resp, SiteServer, gz, html
 
 ROBOTS = """User-agent: *
 Disallow: /private/

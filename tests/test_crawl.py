@@ -1,0 +1,223 @@
+"""End-to-end crawl of the fixture site: the store's contents, precisely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fixture_site import build_site
+from sitekit import SiteServer
+
+from emaudit.cli import main
+from emaudit.crawler import CrawlOptions, run_crawl
+from emaudit.store import Store
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    with SiteServer() as site:
+        build_site(site)
+        path = str(tmp_path_factory.mktemp("crawl") / "site.emaudit.db")
+        summary = run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path), handle_signals=False)
+        log = site.log
+        base = site.base
+    store = Store.open(path)
+    yield summary, store, log, base
+    store.close()
+
+
+def _rec(store, base, path):
+    rec = store.get(base + path)
+    assert rec is not None, path
+    return rec
+
+
+def test_summary(crawled):
+    summary, _, _, _ = crawled
+    assert summary.state == "finished"
+    assert summary.by_status_class["2xx"] >= 8
+    assert summary.by_status_class["3xx"] == 6
+    assert summary.by_status_class["4xx"] == 1
+    assert summary.by_status_class["5xx"] == 1
+
+
+def test_pages_and_statuses(crawled):
+    _, store, _, b = crawled
+    expected = {
+        "/": 200, "/about": 200, "/old": 301, "/chain1": 302, "/chain2": 301, "/chain3": 200,
+        "/loop-a": 301, "/loop-b": 301, "/missing": 404, "/error": 500, "/noindex-meta": 200,
+        "/noindex-header": 200, "/latin1": 200, "/broken-bytes": 200, "/fr/": 200, "/orphan": 200,
+    }
+    for path, status in expected.items():
+        rec = _rec(store, b, path)
+        assert (rec.state, rec.status, rec.internal, rec.kind) == ("done", status, True, "page"), path
+    fetched_pages = {r.url[len(b):] for r in store.iter_urls(state="done", kind="page")}
+    assert fetched_pages == set(expected)
+
+
+def test_redirect_hops(crawled):
+    _, store, _, b = crawled
+    old = _rec(store, b, "/old")
+    assert (old.location, old.redirect_hops, old.final_status, old.redirect_loop) == ("/about", 1, 200, False)
+    assert old.final_id == _rec(store, b, "/about").id
+    chain = _rec(store, b, "/chain1")
+    assert (chain.redirect_hops, chain.final_status, chain.redirect_loop) == (2, 200, False)
+    assert chain.final_id == _rec(store, b, "/chain3").id
+    loop = _rec(store, b, "/loop-a")
+    assert loop.redirect_loop is True
+    assert _rec(store, b, "/chain2").source_kind == "redirect"
+
+
+def test_robots_blocked_not_fetched(crawled):
+    _, store, log, b = crawled
+    assert not [r for r in log if r.path.startswith("/private/")]
+    for path in ("/private/page", "/private/secret"):
+        rec = _rec(store, b, path)
+        assert (rec.state, rec.skip_reason, rec.status) == ("blocked", "robots", None)
+    assert log[0].path == "/robots.txt"
+    origin = store.robots_for(b)
+    assert origin["status"] == 200 and origin["crawl_delay"] == 0.05
+    assert "Disallow: /private/" in origin["body"]
+
+
+def test_crawl_delay_respected(crawled):
+    _, _, log, _ = crawled
+    times = sorted(r.time for r in log)
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= 0.045
+
+
+def test_user_agent(crawled):
+    _, _, log, _ = crawled
+    assert all(r.headers["user-agent"].startswith("emaudit/") for r in log)
+
+
+def test_sitemaps(crawled):
+    _, store, _, b = crawled
+    maps = {m["url"][len(b):]: m for m in store.iter_sitemaps()}
+    assert set(maps) == {"/sitemap_index.xml", "/sitemap-pages.xml", "/sitemap-more.xml.gz"}
+    assert maps["/sitemap_index.xml"]["kind"] == "sitemapindex"
+    assert (maps["/sitemap-more.xml.gz"]["kind"], maps["/sitemap-more.xml.gz"]["url_count"]) == ("urlset", 2)
+    orphan = _rec(store, b, "/orphan")
+    assert (orphan.in_sitemap, orphan.depth, orphan.inlinks, orphan.source_kind) == (True, None, 0, "sitemap")
+    assert store.sitemap_entries(orphan.id) == [(b + "/sitemap-more.xml.gz", "2026-02-03")]
+    home = _rec(store, b, "/")
+    assert (home.in_sitemap, home.depth) == (True, 0)
+    assert _rec(store, b, "/about").depth == 1
+    assert _rec(store, b, "/missing").in_sitemap is False
+
+
+def test_page_facts(crawled):
+    _, store, _, b = crawled
+    home = store.page(b + "/")
+    assert home.facts.title == "Home page of the fixture site"
+    assert home.canonical_url == b + "/" and home.indexable
+    assert {h["lang"] for h in home.facts.hreflangs} == {"fr", "en"}
+    assert home.url.inlinks == 2  # /about and /fr/ link back home
+    meta = store.page(b + "/noindex-meta")
+    assert meta.noindex and not meta.indexable
+    header = store.page(b + "/noindex-header")
+    assert header.noindex and header.url.headers["x-robots-tag"] == "noindex"
+    latin = store.page(b + "/latin1")
+    assert latin.facts.title == "Café crème" and latin.facts.h1s == ["Été"]
+    broken = store.page(b + "/broken-bytes")
+    assert broken.facts.decode_errors
+    assert "\ufffd" in broken.facts.title
+    assert store.page(b + "/fr/").facts.html_lang == "fr"
+
+
+def test_links(crawled):
+    _, store, _, b = crawled
+    home = _rec(store, b, "/")
+    out = store.outlinks(home.id)
+    kinds = {}
+    for dst, ref in out:
+        kinds.setdefault(ref.kind, []).append(ref)
+    anchors = {r.anchor for r in kinds["a"]}
+    assert {"About us", "Old page", "Mail", "JS", "External"} <= anchors
+    js = next(r for r in kinds["a"] if r.anchor == "JS")
+    assert js.url is None and js.raw == "javascript:void(0)"
+    mail = next(r for r in kinds["a"] if r.anchor == "Mail")
+    assert mail.url == "mailto:contact@example.com"
+    assert store.get("mailto:contact@example.com").state == "not_http"
+    ext = store.get("https://external.example/page")
+    assert (ext.state, ext.internal, ext.status) == ("external", False, None)
+    assert {r.url for r in kinds["img"]} == {b + "/logo.png"}
+    assert {r.url for r in kinds["css"]} == {b + "/style.css"}
+    assert {r.url for r in kinds["canonical"]} == {b + "/"}
+    team = [r for r in kinds["a"] if r.anchor == "Team"]
+    assert team[0].url == b + "/about"  # fragment dropped
+    inl = store.inlinks(_rec(store, b, "/missing").id)
+    assert inl == [(b + "/", "Missing")]
+
+
+def test_resources_checked_not_parsed(crawled):
+    _, store, _, b = crawled
+    logo = _rec(store, b, "/logo.png")
+    assert (logo.kind, logo.status, logo.bytes, logo.content_type) == ("resource", 200, 108, "image/png")
+    assert store.page(b + "/logo.png") is None
+    assert _rec(store, b, "/style.css").status == 200
+
+
+def test_run_info_has_no_secrets(tmp_path):
+    with SiteServer() as site:
+        build_site(site)
+        path = str(tmp_path / "s.emaudit.db")
+        run_crawl(
+            CrawlOptions(start_url=site.url("/"), store_path=path, max_pages=2, sitemaps=False,
+                         headers={"Authorization": "Bearer s3cr3t-token"}, auth=("bob", "hunter2")),
+            handle_signals=False,
+        )
+        sent = [r.headers.get("authorization", "") for r in site.log]
+    assert any(h == "Bearer s3cr3t-token" for h in sent)
+    raw = open(path, "rb").read()
+    for secret in (b"s3cr3t-token", b"hunter2"):
+        assert secret not in raw
+    with Store.open(path) as store:
+        info = store.run_info()
+    assert info["options"]["headers"] == ["Authorization"] and info["options"]["auth"] is True
+
+
+def test_max_pages_and_depth(tmp_path):
+    with SiteServer() as site:
+        build_site(site)
+        path = str(tmp_path / "d.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, max_depth=0, sitemaps=False, resources=False),
+                  handle_signals=False)
+    with Store.open(path) as store:
+        pages = [r.url for r in store.iter_urls(state="done", kind="page")]
+        skipped = {r.skip_reason for r in store.iter_urls(state="skipped")}
+    assert pages == [site.base + "/"]
+    assert skipped == {"max_depth"}
+
+
+def test_cli_json_summary(tmp_path, capsys):
+    with SiteServer() as site:
+        build_site(site)
+        path = str(tmp_path / "c.emaudit.db")
+        code = main(["crawl", site.url("/"), "--store", path, "--format", "json", "--no-sitemaps", "--max-pages", "3"])
+    out, err = capsys.readouterr()
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["schema"] == "emaudit.crawl/1" and doc["store"] == path and doc["pages"] == 3
+    assert doc["state"] == "stopped" and doc["stop_reason"] == "max_pages"
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    "args, code, needle",
+    [
+        (["crawl", "ht!tp://bad url"], 2, "invalid start URL"),
+        (["crawl", "http://127.0.0.1:9/", "--no-sitemaps"], 3, "cannot reach"),
+        (["crawl", "http://127.0.0.1:9/", "--store", "/nonexistent-dir/x.db"], 4, "cannot create the crawl store"),
+        (["crawl", "--resume", "/nonexistent.db"], 2, "no crawl store"),
+        (["crawl"], 2, "give a START_URL"),
+    ],
+)
+def test_cli_errors_are_one_line(args, code, needle, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == code
+    out, err = capsys.readouterr()
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("emaudit: error:") and needle in lines[0], err
