@@ -994,6 +994,26 @@ class Store:
     def sitemap_entries(self, url_id: int) -> list[tuple[str, str | None]]:
         return list(self._conn.execute("SELECT sitemap, lastmod FROM sitemap_entries WHERE url_id = ?", (url_id,)))
 
+    def iter_url_states(self, *, internal: bool | None = None, in_sitemap: bool | None = None) -> Iterator[tuple[UrlRecord, Target]]:
+        """Each URL with its page flags (indexable, noindex, canonical) but no facts JSON, in id order.
+
+        For site rules that filter URLs by crawl state and indexability (orphans, sitemap entries,
+        noindex share) without parsing every page's facts.
+        """
+        where, params = [], []
+        for column, value in (("internal", internal), ("in_sitemap", in_sitemap)):
+            if value is not None:
+                where.append(f"u.{column} = ?")
+                params.append(int(value))
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        cols = ", ".join("u." + c.strip() for c in _URL_COLUMNS.split(","))
+        rows = self._conn.execute(
+            f"SELECT {cols}, {_TARGET_COLUMNS} FROM urls AS u LEFT JOIN pages AS p ON p.url_id = u.id{clause} ORDER BY u.id",
+            params,
+        )
+        for row in rows:
+            yield _url_record(row[:25]), _target(row[25:])  # type: ignore[misc]
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read-only escape hatch for site rules that need an aggregate the API lacks.
 
