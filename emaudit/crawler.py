@@ -467,6 +467,12 @@ class Crawler:
                                  deadline=self._deadline, request_timeout=self.o.timeout)
         return self._to_result(claimed, result)
 
+    def _failed(self, claimed: Claimed, exc: Exception) -> _Result:
+        """The URL is recorded as an ``internal`` error (the crawl goes on)."""
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        rec = FetchRecord(claimed.id, None, "internal", error, None, None, None, 0, False, 0.0, None, 1, {}, time.time())
+        return _Result(rec, None, [], [], is_page=claimed.kind == "page")
+
     def _blocked(self, claimed: Claimed) -> _Result:
         rec = FetchRecord(claimed.id, None, None, None, None, None, None, 0, False, 0.0, None, 0, {}, time.time())
         return _Result(rec, None, [], [], is_page=False, blocked=True)
@@ -595,7 +601,11 @@ class Crawler:
             claimed = await queue.get()
             in_flight.add(claimed.id)
             try:
-                results.put_nowait(await self._process(claimed))
+                try:
+                    res = await self._process(claimed)
+                except Exception as exc:  # noqa: BLE001 - a bug or hostile input must not kill the worker
+                    res = self._failed(claimed, exc)
+                results.put_nowait(res)
             finally:
                 in_flight.discard(claimed.id)
                 queue.task_done()
