@@ -34,6 +34,8 @@ app = typer.Typer(
 # (command name, module in emaudit.commands, function name)
 COMMANDS: list[tuple[str, str, str]] = [
     ("crawl", "crawl", "crawl"),
+    ("audit", "audit", "audit"),
+    ("rules", "rules", "rules"),
 ]
 
 

@@ -1,0 +1,185 @@
+"""The audit engine over small hand-built stores: exact findings, units, counts, streaming, failures."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from storekit import BASE, StoreBuilder
+
+from emaudit.api import Finding, Option, Options, PageView, rule
+from emaudit.audit import audit_store, load_settings, run_audit, unit_level
+from emaudit.config import ActiveRule, Config, resolve_rules
+from emaudit.errors import PluginError
+from emaudit.registry import Registry, load_registry
+from emaudit.store import Store
+
+PLUGINS = Path(__file__).parent / "plugins"
+
+
+@pytest.fixture
+def site(tmp_path) -> str:
+    b = StoreBuilder(str(tmp_path / "site.emaudit.db"))
+    b.page("/", title="Home", links=["/a", "/b", "/missing", "/old"], depth=0, html_lang="fr", in_sitemap=True)
+    b.page("/a", title="A title that is definitely too long", links=["/missing", "/"], html_lang="fr")
+    b.page("/b", title="Home", links=["/"], indexable=False, meta_robots={"robots": ["noindex"]})
+    b.page("/c", title="Home", links=["/"], depth=2)
+    b.url("/missing", status=404)
+    b.url("/old", status=301, location="/a")
+    b.url("/img.png", kind="resource", content_type="image/png")
+    b.url("/private/", state="blocked")
+    b.url("/later", state="queued")  # never fetched: not a unit
+    return b.build()
+
+
+def _settings(**kw):
+    return load_settings(rule_paths=[PLUGINS], entry_points=False, **kw)
+
+
+def _pairs(result):
+    return sorted((f.rule, f.url.removeprefix(BASE)) for f in result.findings)
+
+
+def test_exact_findings_and_units(site):
+    with audit_store(site, _settings()) as result:
+        assert _pairs(result) == [
+            ("test.broken_link", "/"), ("test.broken_link", "/a"),
+            ("test.client_error", "/missing"),
+            ("test.duplicate_title", "/"), ("test.duplicate_title", "/c"),  # /b is noindex: not a unit
+            ("test.long_title", "/a"),
+            ("test.no_lang", "/b"), ("test.no_lang", "/c"),
+        ]
+        by_id = {r.id: r for r in result.rules}
+        # url: 4 pages + 404 + 301 + image + blocked; html: 4 pages; indexable: 3 (not /b)
+        assert by_id["test.client_error"].applicable == 8
+        assert by_id["test.broken_link"].applicable == 4
+        assert by_id["test.long_title"].applicable == 3
+        assert by_id["test.duplicate_title"].applicable == 3
+        assert by_id["test.duplicate_title"].failing == 2
+        assert by_id["test.broken_link"].score == 50.0
+        broken = [f for f in result.findings if f.rule == "test.broken_link"]
+        assert broken[0].details == {"status": 404, "target": BASE + "/missing"}
+        assert broken[0].fingerprint != broken[1].fingerprint
+
+
+def test_findings_come_back_sorted_by_severity_rule_url(site):
+    with audit_store(site, _settings()) as result:
+        keys = [({"error": 0, "warning": 1, "notice": 2}[f.severity], f.rule, f.url) for f in result.findings]
+        assert keys == sorted(keys)
+        assert len(result.findings) == result.total == 8
+
+
+def test_each_url_is_evaluated_once_per_rule(site):
+    seen: list[str] = []
+
+    @rule(id="spy.every_url", category="indexability", severity="notice", scope="page", title="Spy", applies_to="url")
+    def spy(page: PageView, opts):
+        seen.append(page.url)
+        yield from ()
+
+    with Store.open(site) as store:
+        run_audit(store, [_active(spy)]).close()
+    assert sorted(u.removeprefix(BASE) for u in seen) == ["/", "/a", "/b", "/c", "/img.png", "/missing", "/old", "/private/"]
+
+
+def test_unit_levels(site):
+    with Store.open(site) as store:
+        levels = {r.url.removeprefix(BASE): unit_level(r, None) for r in store.iter_urls()}
+        pages = {p.url.url.removeprefix(BASE): unit_level(p.url, p) for p in store.iter_pages()}
+    assert levels["/later"] == -1 and levels["/private/"] == 0 and levels["/img.png"] == 0
+    assert levels["/missing"] == 1 and levels["/old"] == 1
+    assert pages == {"/": 3, "/a": 3, "/b": 2, "/c": 3}
+
+
+def test_config_severity_reaches_findings_scores_and_fail_on(site):
+    settings = _settings(select=["test.no_lang"])
+    with audit_store(site, settings) as result:
+        assert {f.severity for f in result.findings} == {"notice"}
+        assert result.scores.overall is None  # notices do not cost
+        assert not result.fails("warning") and result.fails("notice")
+    registry = _registry()
+    config = Config(rules={"test.no_lang": {"severity": "error"}})
+    rules = resolve_rules(config, registry, select=["test.no_lang"])
+    with Store.open(site) as store, run_audit(store, rules) as result:
+        assert {f.severity for f in result.findings} == {"error"}
+        assert result.scores.categories == {"content": 50.0}
+        assert result.fails("error")
+
+
+def test_sink_gets_every_finding_as_produced(site):
+    got: list[Finding] = []
+    with audit_store(site, _settings(), sink=got.append) as result:
+        assert sorted(f.fingerprint for f in got) == sorted(f.fingerprint for f in result.findings)
+
+
+def test_issue_ranking_and_examples(site):
+    with audit_store(site, _settings()) as result:
+        issues = result.issues
+        assert [r.id for r in issues][0] == "test.broken_link"  # error on the home page: highest impact
+        impacts = [r.impact for r in issues]
+        assert impacts == sorted(impacts, reverse=True)
+        assert issues[0].examples[0] == BASE + "/"  # the home page (depth 0, most inlinks) first
+
+
+def test_spool_is_deleted_on_close(site):
+    result = audit_store(site, _settings())
+    path = result.findings.path
+    assert os.path.exists(path)
+    result.close()
+    assert not os.path.exists(path)
+
+
+def test_crashing_rule_names_rule_and_url(site):
+    @rule(id="bad.crash", category="content", severity="error", scope="page", title="Crash")
+    def crash(page, opts):
+        if page.url.endswith("/a"):
+            raise KeyError("boom")
+        yield from ()
+
+    with Store.open(site) as store, pytest.raises(PluginError, match=r"rule 'bad.crash' .* failed on https://site.test/a: KeyError"):
+        run_audit(store, [_active(crash)])
+
+
+def test_rule_yielding_something_else_is_an_error(site):
+    @rule(id="bad.yield", category="content", severity="error", scope="site", title="Yield")
+    def wrong(site_view, opts):
+        yield "not a finding"
+
+    with Store.open(site) as store, pytest.raises(PluginError, match="yielded str, not a Finding"):
+        run_audit(store, [_active(wrong)])
+
+
+def test_site_rule_with_site_unit_and_options(site):
+    @rule(id="site.ratio", category="indexability", severity="error", scope="site", title="Ratio",
+          options=(Option("limit", 0.2, "Largest share", source="tests"),))
+    def ratio(view, opts):
+        pages = list(view.pages())
+        noindex = sum(1 for p in pages if p.noindex)
+        if noindex / len(pages) >= opts.limit:
+            yield view.finding(view.start_url, f"{noindex} of {len(pages)} pages are noindex", share=noindex / len(pages))
+
+    with Store.open(site) as store, run_audit(store, [_active(ratio)]) as result:
+        [r] = result.rules
+        assert (r.applicable, r.failing, r.count) == (1, 1, 1)
+        assert [f.details for f in result.findings] == [{"share": 0.25}]
+    with Store.open(site) as store, run_audit(store, [_active(ratio, limit=0.5)]) as result:
+        assert result.total == 0 and result.rules[0].score == 100.0
+
+
+def test_empty_store_audits_cleanly(tmp_path):
+    path = StoreBuilder(str(tmp_path / "empty.db")).build()
+    with audit_store(path, _settings()) as result:
+        assert result.total == 0
+        assert all(r.applicable == 0 for r in result.rules if r.rule.spec.applies_to != "site")
+        assert result.scores.overall is None
+
+
+def _registry() -> Registry:
+    return load_registry([PLUGINS], entry_points=False)
+
+
+def _active(func, **options) -> ActiveRule:
+    """A rule defined in a test, activated without the registry (which would ask for docs)."""
+    spec = func.__emaudit_rule__
+    return ActiveRule(spec, spec.severity, Options({**spec.defaults(), **options}))
