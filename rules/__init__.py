@@ -1,1 +1,39 @@
-"""Built-in rule modules (one per rule group)."""
+"""Built-in rule modules (one per rule group).
+
+``RULES`` is every built-in rule, module by module: the registry loads it through the
+``emaudit.rules`` entry point (``builtin = "emaudit.rules"``), the same way as third-party plugins.
+"""
+
+from __future__ import annotations
+
+from . import (
+    canonical,
+    content,
+    h1,
+    headings,
+    images,
+    index,
+    links,
+    meta_description,
+    redirect,
+    robots,
+    sitemap,
+    status,
+    title,
+)
+
+RULES = (
+    *status.RULES,
+    *redirect.RULES,
+    *links.RULES,
+    *index.RULES,
+    *canonical.RULES,
+    *title.RULES,
+    *meta_description.RULES,
+    *h1.RULES,
+    *headings.RULES,
+    *content.RULES,
+    *images.RULES,
+    *sitemap.RULES,
+    *robots.RULES,
+)
