@@ -408,6 +408,8 @@ class Crawler:
         self.store.set_meta("sitemaps_done", "1")
 
     async def _load_one_sitemap(self, url: str, parent: str | None, parse: Callable[..., Any]) -> list[str]:
+        if self.store.sitemap_known(url):  # resumed after an interruption during sitemap loading
+            return []
         if self._private_reason(url) or (not self.o.ignore_robots and not self._robots_allows(url)):
             return []
         result, final_url = await self._fetch_following(url, SITEMAP_MAX_BYTES, hops=5)
@@ -587,11 +589,12 @@ class Crawler:
         try:
             await self._feed(queue, results, in_flight)
         finally:
+            cancelled = list(in_flight)  # fetches cut short: back to the frontier, not left 'fetching'
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
             self._drain(results)
-            leftover = [c.id for c in _drain_queue(queue)]
+            leftover = [c.id for c in _drain_queue(queue)] + cancelled
             self._flush(force=True)
             if leftover:
                 self.store.release(leftover)
@@ -641,7 +644,10 @@ class Crawler:
             if room >= self.o.concurrency:
                 pages_ok = self.o.max_pages is None or self.progress.pages + queue.qsize() + len(in_flight) < self.o.max_pages
                 limit = room if self.o.max_pages is None else max(0, min(room, self.o.max_pages - self.progress.pages - queue.qsize() - len(in_flight)))
-                claimed = self.store.claim(limit if pages_ok else room, pages=pages_ok)
+                count = limit if pages_ok else room
+                claimed = self.store.claim(count, pages=pages_ok, sitemap_only=False)
+                if not claimed and queue.empty() and not in_flight and results.empty() and not self._pending:
+                    claimed = self.store.claim(count, pages=pages_ok, sitemap_only=True)
                 for c in claimed:
                     queue.put_nowait(c)
             if claimed:

@@ -720,15 +720,18 @@ class Store:
         """Run ``fn(*args)`` (which calls the write methods above) in one transaction."""
         return self._write(fn, *args)
 
-    def claim(self, limit: int, *, pages: bool = True) -> list[Claimed]:
+    def claim(self, limit: int, *, pages: bool = True, sitemap_only: bool = True) -> list[Claimed]:
         """Take up to ``limit`` queued URLs (breadth first) and mark them as being fetched.
 
         ``pages=False`` claims only non-page URLs (resources, external checks): used once
-        ``--max-pages`` is reached.
+        ``--max-pages`` is reached. ``sitemap_only=False`` holds back URLs known only from
+        sitemaps, so that link-reachable pages come first (and get their click depth).
         """
 
         def _do() -> list[Claimed]:
             kind_filter = "" if pages else " AND kind != 'page'"
+            if not sitemap_only:
+                kind_filter += f" AND prio < {SITEMAP_PRIO}"
             rows = self._conn.execute(
                 "SELECT id, url, kind, depth, redirect_depth, internal, chain FROM urls WHERE state = 'queued'"
                 f"{kind_filter} ORDER BY prio, seq LIMIT ?",

@@ -36,7 +36,7 @@ def test_summary(crawled):
     summary, _, _, _ = crawled
     assert summary.state == "finished"
     assert summary.by_status_class["2xx"] >= 8
-    assert summary.by_status_class["3xx"] == 6
+    assert summary.by_status_class["3xx"] == 5
     assert summary.by_status_class["4xx"] == 1
     assert summary.by_status_class["5xx"] == 1
 
