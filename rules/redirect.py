@@ -21,7 +21,8 @@ def _is_redirect(page: PageView) -> bool:
 def _starts_chain(page: PageView) -> bool:
     """False for a URL met only as a hop of another redirect (it is reported at the chain's start)."""
     rec = page.record
-    return not (rec.source_kind == "redirect" and page.inlinks == 0 and not page.in_sitemap)
+    hop_only = rec.source_kind == "redirect" and page.inlinks == 0 and not page.in_sitemap
+    return not hop_only or page.url == page.start_url
 
 
 @rule(
