@@ -32,7 +32,7 @@ from emaudit.audit import unit_level
 from emaudit.extract import extract
 from emaudit.models import RESOURCE_KINDS
 from emaudit.store import BLOCKED, DONE, EXTERNAL, FetchRecord, NewUrl, PageRow, Store
-from emaudit.urls import normalise, origin_of, resolve, url_id
+from emaudit.urls import origin_of, resolve, url_id
 
 import emaudit.rules
 
@@ -278,7 +278,8 @@ class Fixture:
 
 def page(html: str, *, others: Iterable[U] = (), path: str = "/", **kwargs: Any) -> Fixture:
     """A one-page fixture (plus ``others``), checked on ``path``."""
-    return Fixture((U(path, html, depth=0 if path == "/" else 1, **kwargs), *others), path)
+    kwargs.setdefault("depth", 0 if path == "/" else 1)
+    return Fixture((U(path, html, **kwargs), *others), path)
 
 
 def url(path: str, *, others: Iterable[U] = (), **kwargs: Any) -> Fixture:
