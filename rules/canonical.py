@@ -167,7 +167,7 @@ def canonicalised(page: PageView, opts: Options) -> Iterator[Finding]:
     ## Example
     ```html
     <!-- on https://example.com/boots?sort=price -->
-    <link rel="canonical" href="https://example.com/boots">    <!-- intended duplicate: fine -->
+    <link rel="canonical" href="https://example.com/boots">    <!-- good: an intended duplicate -->
     <!-- on https://example.com/boots -->
     <link rel="canonical" href="https://example.com/">         <!-- bad: unique page sent away -->
     ```
@@ -249,6 +249,7 @@ def to_noindex(page: PageView, opts: Options) -> Iterator[Finding]:
     ```html
     <!-- /boots?color=red -->  <link rel="canonical" href="https://example.com/boots">
     <!-- /boots -->            <meta name="robots" content="noindex">               (bad)
+    <!-- /boots -->            <meta name="robots" content="index, follow">         (good)
     ```
 
     ## How to fix
@@ -285,6 +286,7 @@ def chain(page: PageView, opts: Options) -> Iterator[Finding]:
     ```html
     <!-- /a -->  <link rel="canonical" href="https://example.com/b">
     <!-- /b -->  <link rel="canonical" href="https://example.com/c">    (bad: /a should point at /c)
+    <!-- /a -->  <link rel="canonical" href="https://example.com/c">    (good)
     ```
 
     ## How to fix

@@ -48,8 +48,8 @@ def noindex(page: PageView, opts: Options) -> Iterator[Finding]:
 
     ## Example
     ```html
-    <meta name="robots" content="noindex, follow">   <!-- keeps the page out of results -->
-    <meta name="robots" content="index, follow">     <!-- (or no tag) lets it be indexed -->
+    <meta name="robots" content="noindex, follow">   <!-- bad on a page meant to rank -->
+    <meta name="robots" content="index, follow">     <!-- good (or no tag at all) -->
     ```
 
     ## How to fix
@@ -131,6 +131,7 @@ def noindex_sitewide(site: SiteView, opts: Options) -> Iterator[Finding]:
     ## Example
     ```html
     <meta name="robots" content="noindex">   <!-- bad: in the shared template, on every page -->
+    <meta name="robots" content="noindex">   <!-- good: only on the few pages that must stay out -->
     ```
 
     ## How to fix

@@ -110,6 +110,8 @@ def duplicate(site: SiteView, opts: Options) -> Iterator[Finding]:
     ```html
     <!-- on every product page -->
     <meta name="description" content="Acme, the outdoor shop.">    <!-- bad -->
+    <!-- on /boots/blue -->
+    <meta name="description" content="Blue leather boots, sizes 36 to 47, free returns.">  <!-- good -->
     ```
 
     ## How to fix

@@ -43,8 +43,8 @@ def internal(page: PageView, opts: Options) -> Iterator[Finding]:
 
     ## Example
     ```text
-    GET /about-us  ->  301 Location: /about     (a redirect to keep for old links)
-    GET /about     ->  200 OK                   (what internal links should point at)
+    <a href="/about-us">About</a>   (bad: GET /about-us -> 301 Location: /about)
+    <a href="/about">About</a>      (good: GET /about -> 200, what internal links should point at)
     ```
 
     ## How to fix

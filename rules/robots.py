@@ -45,7 +45,7 @@ def missing(site: SiteView, opts: Options) -> Iterator[Finding]:
 
     ## Example
     ```text
-    GET /robots.txt -> 404                                   (notice)
+    GET /robots.txt -> 404                                   (bad)
     GET /robots.txt -> 200                                   (good)
       User-agent: *
       Disallow: /cart/
