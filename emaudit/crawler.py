@@ -158,26 +158,28 @@ class Progress:
 
 
 class _Politeness:
-    """Per-origin request spacing (``--rate`` and robots.txt crawl-delay)."""
+    """Per-origin request spacing (``--rate`` and robots.txt crawl-delay).
+
+    The time of every request is remembered, even before the origin's delay is known, so the
+    first requests after robots.txt is read are spaced too.
+    """
 
     def __init__(self, rate: float | None) -> None:
         self._base = 1.0 / rate if rate else 0.0
         self._interval: dict[str, float] = {}
-        self._next: dict[str, float] = {}
-        self._lock: dict[str, asyncio.Lock] = {}
+        self._last: dict[str, float] = {}
 
     def set_delay(self, origin: str, crawl_delay: float | None) -> None:
         self._interval[origin] = max(self._base, min(crawl_delay or 0.0, 60.0))
 
     async def wait(self, origin: str) -> None:
         interval = self._interval.get(origin, self._base)
+        now = time.monotonic()
         if interval <= 0:
+            self._last[origin] = now
             return
-        lock = self._lock.setdefault(origin, asyncio.Lock())
-        async with lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(origin, 0.0))
-            self._next[origin] = slot + interval
+        slot = max(now, self._last.get(origin, -interval) + interval)
+        self._last[origin] = slot  # reserve the slot before sleeping: no lock needed in one loop
         if slot > now:
             await asyncio.sleep(slot - now)
 

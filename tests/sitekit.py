@@ -83,6 +83,9 @@ class _Server(ThreadingHTTPServer):
         self.log: list[Request] = []
         self.lock = threading.Lock()
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up (killed crawler, timeout) is part of the tests, not an error."""
+
 
 class SiteServer:
     """``with SiteServer(routes) as site: site.url('/x')`` — stopped on exit."""

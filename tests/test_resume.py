@@ -1,0 +1,112 @@
+"""Interrupt a crawl subprocess with a signal, resume it, compare with an uninterrupted crawl."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from sitekit import Resp, SiteServer, html
+
+from emaudit.crawler import CrawlOptions, run_crawl
+from emaudit.store import Store
+
+N_PAGES = 120
+
+
+def build_chain_site(site: SiteServer, delay: float = 0.004) -> None:
+    """A site where page i links to i+1..i+3 and home: ~N_PAGES pages, slow enough to interrupt."""
+    for i in range(N_PAGES):
+        links = "".join(f'<a href="/p/{j}">Page {j}</a>' for j in range(i + 1, min(i + 4, N_PAGES)))
+        site.routes[f"/p/{i}"] = Resp(body=html(f"Page {i} title", f"<h1>Page {i}</h1>{links}<a href='/'>home</a>"), delay=delay)
+    site.routes["/"] = Resp(body=html("Home", '<a href="/p/0">start</a><a href="/gone">gone</a>'), delay=delay)
+    site.routes["/gone"] = Resp(301, headers={"Location": "/p/5"}, delay=delay)
+    site.routes["/robots.txt"] = Resp(body="User-agent: *\nDisallow: /p/7$\n", content_type="text/plain")
+
+
+def snapshot(path: str) -> dict:
+    with Store.open(path) as store:
+        urls = {}
+        for rec in store.iter_urls():
+            urls[rec.url] = (rec.state, rec.status, rec.depth, rec.in_sitemap, rec.redirect_hops, rec.inlinks)
+        pages = {p.url.url: (p.facts.title, p.facts.word_count, p.facts.content_hash, p.indexable) for p in store.iter_pages()}
+        links = store.query("SELECT COUNT(*), COUNT(DISTINCT src || '>' || dst) FROM links")[0]
+        run = store.run_info()
+    return {"urls": urls, "pages": pages, "links": links, "state": run["state"]}
+
+
+def _done(path: str) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM urls WHERE state = 'done'").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+
+
+def _cli(*args: str, cwd: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "emaudit", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_then_resume_equals_uninterrupted(tmp_path, sig):
+    with SiteServer() as site:
+        build_chain_site(site)
+        reference = str(tmp_path / "ref.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=reference, concurrency=4), handle_signals=False)
+        path = str(tmp_path / "int.emaudit.db")
+        proc = _cli("crawl", site.url("/"), "--store", path, "--concurrency", "4", "--quiet", cwd=str(tmp_path))
+        deadline = time.monotonic() + 30
+        while _done(path) < 25 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert proc.poll() is None, "crawl finished before it could be interrupted"
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "--resume" in err and len(err.strip().splitlines()) == 1
+        interrupted = snapshot(path)
+        assert interrupted["state"] == "interrupted"
+        assert 25 <= sum(1 for v in interrupted["urls"].values() if v[0] == "done") < len(snapshot(reference)["urls"])
+        before = len(site.log)
+        proc = _cli("crawl", "--resume", path, "--quiet", cwd=str(tmp_path))
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        refetched = [r.path for r in site.log[before:]]
+    resumed, ref = snapshot(path), snapshot(reference)
+    assert resumed["state"] == "finished"
+    assert resumed["urls"] == ref["urls"]
+    assert resumed["pages"] == ref["pages"]
+    assert resumed["links"] == ref["links"]
+    # Nothing fetched before the interruption was fetched again (robots.txt comes from the store).
+    done_before = {u for u, v in interrupted["urls"].items() if v[0] == "done"}
+    assert not {site.base + p for p in refetched} & done_before
+    assert "/robots.txt" not in refetched
+
+
+def test_sigkill_leaves_a_resumable_store(tmp_path):
+    with SiteServer() as site:
+        build_chain_site(site)
+        path = str(tmp_path / "kill.emaudit.db")
+        proc = _cli("crawl", site.url("/"), "--store", path, "--concurrency", "4", "--quiet", cwd=str(tmp_path))
+        deadline = time.monotonic() + 30
+        while _done(path) < 20 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=10)
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+        proc = _cli("crawl", "--resume", path, "--quiet", "--format", "json", cwd=str(tmp_path))
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+    snap = snapshot(path)
+    assert snap["state"] == "finished"
+    fetched = [u for u, v in snap["urls"].items() if v[0] == "done" and "/p/" in u]
+    assert len(fetched) == N_PAGES - 1  # /p/7 is disallowed
