@@ -118,7 +118,18 @@ def make_async_client(settings: HttpSettings) -> httpx.AsyncClient:
         follow_redirects=False,
         trust_env=True,
         verify=settings.verify,
+        event_hooks={"response": [_set_location_aside]},
     )
+
+
+async def _set_location_aside(response: httpx.Response) -> None:
+    """Hide Location from httpx: even with follow_redirects=False it parses the value to build
+    ``next_request`` and raises InvalidURL on ``javascript:``/``data:`` values, losing the response.
+    We follow redirects by hand, so the raw value is kept in the response's extensions."""
+    values = response.headers.get_list("location")
+    if values:
+        del response.headers["location"]
+        response.extensions["emaudit.location"] = values
 
 
 @dataclass(slots=True)
@@ -299,6 +310,8 @@ async def _send_and_read(
         result.status = response.status_code
         result.http_version = response.http_version
         result.headers = _kept_headers(response.headers)
+        if "emaudit.location" in response.extensions:
+            result.headers["location"] = ", ".join(response.extensions["emaudit.location"])[:8192]
         if request.method != "HEAD":
             result.body, result.size, result.truncated = await _read_body(response, max_bytes, keep_body)
     finally:
