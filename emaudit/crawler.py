@@ -170,7 +170,9 @@ class _Politeness:
         self._last: dict[str, float] = {}
 
     def set_delay(self, origin: str, crawl_delay: float | None) -> None:
+        """Set the origin's spacing, counted from now (robots.txt has just been answered)."""
         self._interval[origin] = max(self._base, min(crawl_delay or 0.0, 60.0))
+        self._last[origin] = max(self._last.get(origin, 0.0), time.monotonic())
 
     async def wait(self, origin: str) -> None:
         interval = self._interval.get(origin, self._base)
