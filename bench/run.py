@@ -136,6 +136,30 @@ def _git_commit() -> str | None:
     return None
 
 
+def other_benchmarks() -> list[str]:
+    """Command lines of other bench/ scripts running on this machine: they skew every figure."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError):
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            if any(a.endswith((b"bench/run.py", b"bench/bench_extract.py")) for a in argv[:3]):
+                found.append(" ".join(a.decode(errors="replace") for a in argv if a)[:200])
+    return found
+
+
+def _prune_logs(logs: Path, keep: int = 10, min_age_s: float = 6 * 3600) -> None:
+    """Remove old per-run log dirs: beyond the newest ``keep``, and only those untouched for hours
+    (a concurrent run's dir is never removed)."""
+    if not logs.is_dir():
+        return
+    dirs = sorted((d for d in logs.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+    for d in dirs[keep:]:
+        if time.time() - d.stat().st_mtime > min_age_s:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def child_env(isolated: bool) -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{tools.VENV_BIN}{os.pathsep}{env.get('PATH', '')}"  # advertools runs `scrapy`
@@ -161,13 +185,17 @@ class Bench:
     def __init__(self, args: argparse.Namespace, work_dir: Path, isolated: bool) -> None:
         self.args = args
         self.work = work_dir
-        log_dir = OUT_DIR / "logs"
-        shutil.rmtree(log_dir, ignore_errors=True)
+        # One log dir per run: several runs may share a checkout (and must not read each other's logs).
+        run_id = f"{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+        log_dir = OUT_DIR / "logs" / run_id
+        _prune_logs(OUT_DIR / "logs")
         self.ctx = tools.Ctx(log_dir, work_dir, child_env(isolated), args.concurrency, args.max_run_seconds)
         self.results: dict = {
             "schema_version": 1,
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "machine": machine_info(),
+            "log_dir": str(log_dir.relative_to(tools.REPO)),
+            "other_benchmarks_running": other_benchmarks(),
             "network_isolation": "private netns (loopback only)" if isolated else "dead proxy for non-loopback",
             "args": {k: (str(v) if isinstance(v, Path) else sorted(v) if isinstance(v, set) else v) for k, v in vars(args).items()},
         }
@@ -417,6 +445,7 @@ class Bench:
 
     def write(self, path: Path) -> None:
         self.results["servers"] = self.servers
+        self.results["machine"]["loadavg_at_end"] = os.getloadavg()
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
         tmp.write_text(json.dumps(self.results, indent=2, ensure_ascii=False, default=str) + "\n")
@@ -491,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
     say("network: " + ("private network namespace, loopback only" if isolated else "host network (non-loopback traffic sent to a dead proxy)"))
     work = Path(tempfile.mkdtemp(prefix="emaudit-bench-"))
     bench = Bench(args, work, isolated)
+    for other in bench.results["other_benchmarks_running"]:
+        say(f"WARNING: another benchmark is running, figures will be skewed: {other}")
     say(f"machine: {bench.results['machine']['nproc']} CPUs ({bench.results['machine']['cpu_model']}), "
         f"Python {bench.results['machine']['python']}, load {bench.results['machine']['loadavg_at_start']}")  # fmt: skip
     try:
