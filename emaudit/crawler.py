@@ -461,8 +461,9 @@ class Crawler:
         origin = origin_of(claimed.url)
         if claimed.internal and origin not in self._robots:
             await self.load_robots(origin)
-            if not self._robots_allows(claimed.url):
-                return self._blocked(claimed)
+        # Always asked (a cached decision): the start URL was queued before robots.txt was read.
+        if claimed.internal and not self._robots_allows(claimed.url):
+            return self._blocked(claimed)
         await self._polite.wait(origin)
         keep = claimed.kind == "page"
         method = "GET"
@@ -851,8 +852,12 @@ def _check_start(summary: CrawlSummary, options: CrawlOptions) -> None:
         return
     with Store.open(summary.store) as store:
         rec = store.get(options.start_url)
+        robots = store.robots_for(origin_of(options.start_url))
     if rec is None:
         return
+    if rec.state == BLOCKED and robots is not None and robots["status"] is None and robots["error"]:
+        # RFC 9309: an unreachable robots.txt disallows everything; the real news is the server.
+        raise UnreachableError(f"cannot reach {options.start_url}: {robots['error']}; store: {summary.store}")
     if rec.state == BLOCKED:
         raise UnreachableError(f"robots.txt disallows the start URL {options.start_url} for our user agent (use --ignore-robots to crawl anyway); store: {summary.store}")
     if rec.state == "done" and rec.status is None and rec.error_kind in ("dns", "connect", "tls", "timeout", "reset", "invalid_url"):
