@@ -36,6 +36,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("crawl", "crawl", "crawl"),
     ("audit", "audit", "audit"),
     ("rules", "rules", "rules"),
+    ("sitemap", "sitemap", "sitemap"),
 ]
 
 
