@@ -31,6 +31,13 @@ _PATH_SAFE = frozenset(
 )
 _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+# Already-normal URLs (the vast majority of hrefs): lower-case ASCII host, no escapes to fix, no
+# characters to escape, no fragment. They skip the general path; dot segments and default ports
+# are checked separately.
+_CLEAN_RE = re.compile(
+    r"(https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::(\d{1,5}))?"
+    r"(/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)?(\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?]*)?"
+)
 
 
 class InvalidURL(ValueError):
@@ -104,10 +111,13 @@ def _normalise_host(host: str) -> str:
     return host
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def normalise(url: str, strip_query: tuple[str, ...] = ()) -> str:
     """Normalise an absolute http(s) URL. Raises :class:`InvalidURL`."""
     url = url.strip()
+    fast = _normalise_clean(url)
+    if fast is not None:
+        return _strip_params_url(fast, strip_query) if strip_query else fast
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -127,6 +137,30 @@ def normalise(url: str, strip_query: tuple[str, ...] = ()) -> str:
     return urlunsplit(SplitResult(scheme, netloc, path, query, ""))
 
 
+def _normalise_clean(url: str) -> str | None:
+    """The fast path of :func:`normalise`, or None when the URL needs the general one."""
+    match = _CLEAN_RE.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host, port, path, query = match.groups()
+    if port is not None and (int(port) == DEFAULT_PORTS[scheme] or int(port) > 65535 or port.startswith("0")):
+        return None
+    if path is None:
+        query = query if query and query != "?" else ""
+        return f"{scheme}://{host}{':' + port if port else ''}/{query}"
+    if "/." in path:
+        return None
+    return url if query != "?" else url[:-1]
+
+
+def _strip_params_url(url: str, patterns: tuple[str, ...]) -> str:
+    path, sep, query = url.partition("?")
+    if not sep:
+        return url
+    query = _strip_params(query, patterns)
+    return f"{path}?{query}" if query else path
+
+
 def _strip_params(query: str, patterns: tuple[str, ...]) -> str:
     kept = []
     for pair in query.split("&"):
@@ -141,7 +175,7 @@ def scheme_of(raw: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-@lru_cache(maxsize=131072)
+@lru_cache(maxsize=16384)
 def _resolve_cached(origin: str, raw: str, strip_query: tuple[str, ...]) -> str | None:
     return _resolve_uncached(origin, raw, strip_query)
 
