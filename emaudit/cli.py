@@ -37,6 +37,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("audit", "audit", "audit"),
     ("rules", "rules", "rules"),
     ("sitemap", "sitemap", "sitemap"),
+    ("robots", "robots", "robots"),
 ]
 
 
