@@ -10,6 +10,7 @@ import json
 from typing import Any, TextIO
 
 from emaudit import __version__
+from emaudit.render.safe import json_text
 
 SCHEMA = "emaudit.audit/1"
 
@@ -60,12 +61,12 @@ def _issue(rank: int, r: Any) -> dict[str, Any]:
 
 
 def render(result: Any, out: TextIO, *, verbose: bool = False) -> None:
-    head = json.dumps(document_head(result), indent=2, ensure_ascii=False)
+    head = json_text(json.dumps(document_head(result), indent=2, ensure_ascii=False))
     out.write(head[: head.rindex("}")].rstrip())
     out.write(',\n  "findings": [')
     separator = "\n    "
     for finding in result.findings:
         out.write(separator)
-        out.write(json.dumps(finding.to_dict(), ensure_ascii=False, separators=(", ", ": ")))
+        out.write(json_text(json.dumps(finding.to_dict(), ensure_ascii=False, separators=(", ", ": "))))
         separator = ",\n    "
     out.write("\n  ]\n}\n" if separator != "\n    " else "]\n}\n")

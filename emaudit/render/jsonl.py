@@ -11,10 +11,11 @@ import json
 from typing import Any, TextIO
 
 from emaudit.api import Finding
+from emaudit.render.safe import json_text
 
 
 def line(finding: Finding) -> str:
-    return json.dumps(finding.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json_text(json.dumps(finding.to_dict(), ensure_ascii=False, separators=(",", ":"))) + "\n"
 
 
 class JsonlSink:

@@ -21,6 +21,10 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!])")
 _SAFE_URL = re.compile(r"^https?://[^\s<>`|\[\]\\\x00-\x1f\x7f]+$")
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 REPLACEMENT = "\ufffd"
+# Left raw by json.dumps(ensure_ascii=False) and csv: DEL, C1 (U+009B is a one-character CSI for
+# some terminals), bidi overrides; line/paragraph separators break JavaScript consumers.
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_CSV_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def plain(text: object) -> str:
@@ -51,9 +55,15 @@ def markdown_url(url: object) -> str:
     return markdown_text(value)
 
 
+def json_text(text: str) -> str:
+    """JSON text (from json.dumps) with the characters above written as ``\\uXXXX`` escapes."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def csv_cell(value: object) -> str:
-    """A spreadsheet cell that cannot start a formula (OWASP CSV injection: prefix with ')."""
-    text = "" if value is None else str(value)
+    """A spreadsheet cell that cannot start a formula (OWASP CSV injection: prefix with ')
+    and holds no escape sequence or control character (tabs and line breaks are kept: csv quotes them)."""
+    text = "" if value is None else _CSV_CONTROL.sub(REPLACEMENT, _ANSI.sub("", str(value)))
     if text.startswith(CSV_TRIGGERS):
         return "'" + text
     return text
