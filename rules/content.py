@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -62,7 +62,8 @@ def lsh_plan(max_bits: int) -> tuple[list[int], int]:
 def near_duplicate_pairs(hashes: Sequence[int], max_bits: int) -> Iterator[tuple[int, int, int]]:
     """(i, j, distance) for every pair of ``hashes`` (distinct values) within ``max_bits``.
 
-    Each pair is reported once: by the table of the first ``shared`` blocks it has in common.
+    Each pair is reported once: by the table of the first ``shared`` blocks it has in common, so
+    a table only looks at pairs that differ in every earlier block (see :func:`_bucket_pairs`).
     """
     masks, shared = lsh_plan(max_bits)
     if shared == 0:  # similarity threshold so low that every pair qualifies
@@ -72,34 +73,85 @@ def near_duplicate_pairs(hashes: Sequence[int], max_bits: int) -> Iterator[tuple
         key_mask = 0
         for b in combo:
             key_mask |= masks[b]
+        earlier = [masks[b] for b in range(combo[-1]) if b not in combo]
         buckets: dict[int, list[int]] = defaultdict(list)
         for i, h in enumerate(hashes):
             buckets[h & key_mask].append(i)
         for members in buckets.values():
-            for a, b in combinations(members, 2):
-                x = hashes[a] ^ hashes[b]
-                distance = x.bit_count()
-                if distance <= max_bits and _first_shared_blocks(x, masks, shared) == combo:
-                    yield a, b, distance
+            if len(members) > 1:
+                for a, b in _bucket_pairs(members, hashes, earlier):
+                    distance = (hashes[a] ^ hashes[b]).bit_count()
+                    if distance <= max_bits:
+                        yield a, b, distance
 
 
-def _first_shared_blocks(x: int, masks: Sequence[int], shared: int) -> tuple[int, ...]:
-    found: list[int] = []
-    for b, mask in enumerate(masks):
-        if not x & mask:
-            found.append(b)
-            if len(found) == shared:
-                break
-    return tuple(found)
+_BITSET_FROM = 48  # bucket size from which candidate pairs are filtered with bitsets
+
+
+def _bucket_pairs(members: list[int], hashes: Sequence[int], earlier: list[int]) -> Iterator[tuple[int, int]]:
+    """Pairs of a bucket that differ in every ``earlier`` block (the others met in an earlier table).
+
+    Large buckets (a cluster of near-identical pages) filter with integer bitsets, one per value of
+    each earlier block: a member's partners are the later members outside its groups, found with a
+    few C-speed AND/NOT operations instead of one Python comparison per pair and table.
+    """
+    if len(members) < _BITSET_FROM or not earlier:
+        for a, b in combinations(members, 2):
+            x = hashes[a] ^ hashes[b]
+            if all(x & mask for mask in earlier):
+                yield a, b
+        return
+    groups: list[dict[int, int]] = []
+    for mask in earlier:
+        group: dict[int, int] = defaultdict(int)
+        for n, m in enumerate(members):
+            group[hashes[m] & mask] |= 1 << n
+        groups.append(group)
+    for n, m in enumerate(members):
+        h = hashes[m]
+        partners = -1 << (n + 1)  # later members only
+        for mask, group in zip(earlier, groups):
+            partners &= ~group[h & mask]
+        partners &= (1 << len(members)) - 1
+        while partners:
+            low = partners & -partners
+            yield m, members[low.bit_length() - 1]
+            partners ^= low
+
+
+_NOTHING = object()  # page_ids(): skip no content hash
 
 
 @dataclass
 class _Value:
     """Pages sharing one simhash value, and the nearest other values."""
 
-    members: list[tuple[int, str | None]] = field(default_factory=list)  # (page id, content hash)
+    members: dict[str | None, list[int]] = field(default_factory=dict)  # content hash → page ids
+    size: int = 0
     nearby_pages: int = 0  # pages of all other values within the distance
     nearest: list[tuple[int, int]] = field(default_factory=list)  # heap of (-distance, value index), capped
+
+    def add(self, page_id: int, content_hash: str | None) -> None:
+        self.members.setdefault(content_hash, []).append(page_id)
+        self.size += 1
+
+    def link(self, other_size: int, other_index: int, distance: int, cap: int) -> None:
+        self.nearby_pages += other_size
+        entry = (-distance, other_index)
+        if len(self.nearest) < cap:
+            heapq.heappush(self.nearest, entry)
+        elif entry > self.nearest[0]:
+            heapq.heapreplace(self.nearest, entry)
+
+    def page_ids(self, cap: int, skip: object = _NOTHING) -> list[int]:
+        """Up to ``cap`` member pages whose content hash is not ``skip`` (exact copies are not near ones)."""
+        out: list[int] = []
+        for content_hash, ids in self.members.items():
+            if content_hash != skip:
+                out.extend(ids[: cap - len(out)])
+                if len(out) >= cap:
+                    break
+        return out
 
 
 def near_duplicates(rows: Iterable[tuple[int, int, str | None]], min_similarity: float,
@@ -113,39 +165,30 @@ def near_duplicates(rows: Iterable[tuple[int, int, str | None]], min_similarity:
     max_bits = max_distance(min_similarity)
     by_hash: dict[int, _Value] = defaultdict(_Value)
     for page_id, simhash, content_hash in rows:
-        by_hash[simhash & _MASK64].members.append((page_id, content_hash))
+        by_hash[simhash & _MASK64].add(page_id, content_hash)
     hashes = list(by_hash)
     values = [by_hash[h] for h in hashes]
     for i, j, distance in near_duplicate_pairs(hashes, max_bits):
-        _link(values[i], values[j], j, distance, cap)
-        _link(values[j], values[i], i, distance, cap)
+        values[i].link(values[j].size, j, distance, cap)
+        values[j].link(values[i].size, i, distance, cap)
     for value in values:
         yield from _page_results(value, values, cap)
 
 
-def _link(value: _Value, other: _Value, other_index: int, distance: int, cap: int) -> None:
-    value.nearby_pages += len(other.members)
-    entry = (-distance, other_index)
-    if len(value.nearest) < cap:
-        heapq.heappush(value.nearest, entry)
-    elif entry > value.nearest[0]:
-        heapq.heapreplace(value.nearest, entry)
-
-
 def _page_results(value: _Value, values: Sequence[_Value], cap: int) -> Iterator[tuple[int, int, list[tuple[int, float]]]]:
-    same_text = Counter(content_hash for _, content_hash in value.members)
     nearest = sorted((-neg, index) for neg, index in value.nearest)
-    for page_id, content_hash in value.members:
-        count = len(value.members) - same_text[content_hash] + value.nearby_pages
+    for content_hash, ids in value.members.items():
+        count = value.size - len(ids) + value.nearby_pages
         if not count:
             continue
-        others = [(pid, 1.0) for pid, ch in value.members if ch != content_hash][:cap]
+        others = [(pid, 1.0) for pid in value.page_ids(cap, skip=content_hash)] if value.size > len(ids) else []
         for distance, index in nearest:
             if len(others) >= cap:
                 break
             similarity = round(1 - distance / HASH_BITS, 4)
-            others.extend((pid, similarity) for pid, _ in values[index].members[: cap - len(others)])
-        yield page_id, count, others
+            others.extend((pid, similarity) for pid in values[index].page_ids(cap - len(others)))
+        for page_id in ids:
+            yield page_id, count, others
 
 
 # ---------------------------------------------------------------- rules

@@ -116,6 +116,21 @@ def test_lsh_finds_exactly_the_pairs_brute_force_finds(hashes: list[int], max_bi
     assert {(min(i, j), max(i, j), d) for i, j, d in found} == _brute(hashes, max_bits)
 
 
+def test_large_clusters_take_the_bitset_path_and_stay_exact() -> None:
+    rng = random.Random(5)
+    center = rng.getrandbits(64)
+    hashes = [center]
+    for _ in range(400):
+        value = center
+        for bit in rng.sample(range(64), rng.randint(1, 4)):
+            value ^= 1 << bit
+        hashes.append(value)
+    hashes = list(dict.fromkeys(hashes + [rng.getrandbits(64) for _ in range(200)]))
+    found = list(near_duplicate_pairs(hashes, 6))
+    assert len(found) == len(set(found))
+    assert {(min(i, j), max(i, j), d) for i, j, d in found} == _brute(hashes, 6)
+
+
 def test_identical_texts_collapse_and_other_texts_still_count() -> None:
     # 50 copies of one text (one simhash), one near text, one unrelated.
     rows = [(i, 0b1011, "same") for i in range(50)] + [(100, 0b1011 ^ 0b110, "near"), (200, 0xFFFF_FFFF_0000_0000, "x")]
@@ -123,6 +138,12 @@ def test_identical_texts_collapse_and_other_texts_still_count() -> None:
     assert set(results) == {*range(50), 100}
     assert results[100][0] == 50 and len(results[100][1]) == 20
     assert results[0] == (1, [(100, round(1 - 2 / 64, 4))])
+
+
+def test_pages_without_content_hash_are_still_compared() -> None:
+    rows = [(1, 5, None), (2, 5, "a"), (3, 5, None)]
+    results = {pid: (count, [o for o, _ in others]) for pid, count, others in near_duplicates(rows, 0.9)}
+    assert results == {1: (1, [2]), 3: (1, [2]), 2: (2, [1, 3])}
 
 
 def test_signed_simhashes_are_compared_as_64_bit_values() -> None:
