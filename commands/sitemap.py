@@ -147,8 +147,8 @@ def markup(text: object) -> str:
 
 
 def csv_cell(value: object) -> str:
-    """A CSV cell that spreadsheets will not run as a formula (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
+    """A CSV cell that spreadsheets will not run as a formula (OWASP CSV injection), without controls."""
+    text = "" if value is None else plain(value)
     return "'" + text if text.startswith(_CSV_TRIGGERS) else text
 
 
@@ -256,7 +256,9 @@ class _JsonSink(_Sink):
 
         from emaudit.sitemaps import build_report
 
-        json.dump(build_report(source, result, self.urls, checks), self.out, indent=2, ensure_ascii=False)
+        from emaudit.render.safe import json_text  # C1 controls as \u escapes (json.dump leaves them raw)
+
+        self.out.write(json_text(json.dumps(build_report(source, result, self.urls, checks), indent=2, ensure_ascii=False)))
         self.out.write("\n")
 
 
@@ -332,7 +334,7 @@ def _problems_table(problems: list[dict[str, Any]]) -> Any:
 def _duplicates_table(result: Any) -> Any:
     table = _table("URLs listed in more than one sitemap", "loc", "sitemaps")
     for loc, files in list(result.duplicates.items())[:TABLE_URLS]:
-        table.add_row(markup(loc), markup("\n".join(files)))
+        table.add_row(markup(loc), "\n".join(map(markup, files)))
     if result.duplicate_count > TABLE_URLS:
         table.caption = f"{result.duplicate_count:,} in all: use --format json"
     return table
@@ -351,8 +353,8 @@ def _checks_table(checks: list[Any]) -> Any:
     flagged = [c for c in checks if c.issues]
     table = _table(f"Check: {len(flagged):,} of {len(checks):,} URLs with issues", "loc", "status", "issues")
     for check in flagged[:TABLE_PROBLEMS]:
-        issues = "\n".join(i["message"] for i in check.issues)
-        table.add_row(markup(check.loc), str(check.status if check.status is not None else "-"), markup(issues))
+        issues = "\n".join(markup(i["message"]) for i in check.issues)
+        table.add_row(markup(check.loc), str(check.status if check.status is not None else "-"), issues)
     if len(flagged) > TABLE_PROBLEMS:
         table.caption = f"{len(flagged) - TABLE_PROBLEMS:,} more: use --format json or csv"
     return table

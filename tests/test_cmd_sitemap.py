@@ -101,6 +101,17 @@ def test_nested_index_with_gzip_child(site, capsys) -> None:
     assert main(["sitemap", u("/index.xml"), "--format", "txt", "--fail-on-problems"]) == 1
 
 
+def test_table_lists_duplicates_one_sitemap_per_line(site, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "300")
+    u = site.url
+    site({"/index.xml": index(u("/a.xml"), u("/b.xml")), "/a.xml": urlset(u("/p")), "/b.xml": urlset(u("/p"))})
+    code, out, err = run(capsys, u("/index.xml"))
+    assert code == 0 and err == ""
+    table = out[out.index("URLs listed in more than one sitemap"):]
+    assert u("/a.xml") in table and u("/b.xml") in table and u("/a.xml") + u("/b.xml") not in table
+    assert "2 URLs (1 unique, 1 in several files)" in out
+
+
 def test_index_that_lists_itself(site, capsys) -> None:
     u = site.url
     site({"/index.xml": index(u("/index.xml"), u("/a.xml")), "/a.xml": urlset(u("/p1"))})
@@ -329,4 +340,8 @@ def test_check_uses_the_crawler_in_list_mode(site, capsys) -> None:
         "noindex": ["sitemap.url_noindex"], "canon": ["sitemap.url_canonicalised"], "private": ["sitemap.url_blocked"],
     }
     assert "/private" not in paths(site.server)
-    assert main(["sitemap", u("/sitemap.xml"), "--check", "-f", "txt", "--fail-on-problems"]) == 1
+    code, out, _ = run(capsys, u("/sitemap.xml"), "--check", "-f", "csv", "--fail-on-problems")
+    rows = {r["loc"][len(u("")):]: r for r in csv.DictReader(io.StringIO(out))}
+    assert code == 1
+    assert (rows["moved"]["status"], rows["moved"]["issues"]) == ("301", "sitemap.url_redirected")
+    assert (rows["ok"]["status"], rows["ok"]["issues"]) == ("200", "")
