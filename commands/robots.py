@@ -199,7 +199,8 @@ def _inert(value: object) -> str:
 
 
 def _defang(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection), controls made visible."""
+    cell = _inert(cell)
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
