@@ -16,6 +16,7 @@ import fnmatch
 import hashlib
 import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
@@ -242,7 +243,10 @@ def is_private_host(host: str) -> bool:
     try:
         addr = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        try:  # what the resolver also accepts: 127.1, 2130706433, 0x7f000001, 0177.0.0.1
+            addr = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
     return not addr.is_global
 
 
