@@ -38,6 +38,7 @@ Sink = Callable[[Finding], None]
 EXAMPLES = 5  # example URLs kept per issue (the table shows 3)
 _SPOOL_BATCH = 2000
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated, keeps UTF-8 text
 
 
 # ---------------------------------------------------------------- settings
@@ -221,6 +222,20 @@ class FindingSpool:
         yield from self._read("SELECT rule, severity, category, url, message, details, fingerprint FROM findings"
                               " ORDER BY sev, rule, url, fingerprint, rowid", ())
 
+    def iter_json(self) -> Iterator[str]:
+        """Every finding as one compact JSON object (no newline), sorted like ``iter()``.
+
+        Built from the stored columns and the already-serialised details: a million findings
+        are written in seconds, without a json.loads/json.dumps round trip each.
+        """
+        self._index()
+        rows = self._conn.execute("SELECT rule, severity, category, url, message, details, fingerprint FROM findings"
+                                  " ORDER BY sev, rule, url, fingerprint, rowid")
+        enc = _encode_string
+        for rule_id, severity, category, url, message, details, fp in rows:
+            yield (f'{{"rule":{enc(rule_id)},"severity":"{severity}","category":"{category}","url":{enc(url)},'
+                   f'"message":{enc(message)},"details":{details},"fingerprint":"{fp}"}}')
+
     def for_rule(self, rule_id: str) -> Iterator[Finding]:
         self._index()
         yield from self._read("SELECT rule, severity, category, url, message, details, fingerprint FROM findings"
@@ -344,7 +359,7 @@ class _Engine:
 
     def _units(self) -> Iterator[tuple[UrlRecord, PageRecord | None]]:
         """Internal URLs with their page record when they have one (merge join on id)."""
-        pages = self.store.iter_pages(with_refs=True)
+        pages = self.store.iter_pages_cached_targets()
         pending = next(pages, None)
         for rec in self.store.iter_urls(internal=True):
             while pending is not None and pending.url.id < rec.id:

@@ -183,3 +183,12 @@ def _active(func, **options) -> ActiveRule:
     """A rule defined in a test, activated without the registry (which would ask for docs)."""
     spec = func.__emaudit_rule__
     return ActiveRule(spec, spec.severity, Options({**spec.defaults(), **options}))
+
+
+def test_cached_target_pages_equal_joined_pages_even_with_a_tiny_cache(site):
+    with Store.open(site) as store:
+        joined = [(p.url, p.facts, p.targets, p.indexable) for p in store.iter_pages(with_refs=True)]
+        for size in (1, 3, 100_000):
+            cached = [(p.url, p.facts, p.targets, p.indexable) for p in store.iter_pages_cached_targets(cache_size=size)]
+            assert cached == joined
+    assert any(targets for _, _, targets, _ in joined)

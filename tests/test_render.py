@@ -91,6 +91,7 @@ def test_schema_rejects_a_wrong_document(result):
 def test_jsonl_one_finding_per_line(result):
     lines = _render("jsonl", result).splitlines()
     assert len(lines) == result.total
+    assert [json.loads(line) for line in lines] == [f.to_dict() for f in result.findings]
     assert all(set(json.loads(line)) == {"rule", "severity", "category", "url", "message", "details", "fingerprint"}
                for line in lines)
 

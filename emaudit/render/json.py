@@ -65,8 +65,8 @@ def render(result: Any, out: TextIO, *, verbose: bool = False) -> None:
     out.write(head[: head.rindex("}")].rstrip())
     out.write(',\n  "findings": [')
     separator = "\n    "
-    for finding in result.findings:
+    for line in result.findings.iter_json():
         out.write(separator)
-        out.write(json_text(json.dumps(finding.to_dict(), ensure_ascii=False, separators=(", ", ": "))))
+        out.write(json_text(line))
         separator = ",\n    "
     out.write("\n  ]\n}\n" if separator != "\n    " else "]\n}\n")

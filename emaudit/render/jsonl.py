@@ -29,5 +29,6 @@ class JsonlSink:
 
 
 def render(result: Any, out: TextIO, *, verbose: bool = False) -> None:
-    for finding in result.findings:
-        out.write(line(finding))
+    for text in result.findings.iter_json():
+        out.write(json_text(text))
+        out.write("\n")
