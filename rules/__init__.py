@@ -11,14 +11,17 @@ from . import (
     content,
     h1,
     headings,
+    hreflang,
     images,
     index,
     links,
     meta_description,
     redirect,
     robots,
+    security,
     sitemap,
     status,
+    structured_data,
     title,
 )
 
@@ -36,4 +39,8 @@ RULES = (
     *images.RULES,
     *sitemap.RULES,
     *robots.RULES,
+    # Beyond the core catalogue of issue #3 §6.
+    *hreflang.RULES,
+    *security.RULES,
+    *structured_data.RULES,
 )
