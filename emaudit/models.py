@@ -93,6 +93,7 @@ class PageFacts:
     iframes: int = 0
     # Outgoing references (stored in the links table, not in the facts JSON)
     refs: list[Ref] = field(default_factory=list)
+    refs_truncated: bool = False  # the page had more references than extract.MAX_REFS kept
 
     # ---------------------------------------------------------------- helpers
     def to_json_dict(self) -> dict[str, Any]:
