@@ -107,7 +107,10 @@ def _load(target: str, timeout: float, header: list[str] | None) -> RobotsTxt:
     from emaudit.urls import InvalidURL
 
     if target.lower().startswith(("http://", "https://")):
-        settings = HttpSettings(timeout=timeout, headers=o.parse_headers(header))
+        from emaudit.urls import host_of
+
+        # Headers go to the site's host only, not to a host its robots.txt redirects to.
+        settings = HttpSettings(timeout=timeout, headers=o.parse_headers(header), credential_hosts=(host_of(target),))
         try:
             return core.fetch_robots(target, settings)
         except InvalidURL as exc:

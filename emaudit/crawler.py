@@ -44,7 +44,7 @@ from emaudit.store import (
     PageRow,
     Store,
 )
-from emaudit.urls import InvalidURL, Scope, host_of, is_private_host, normalise, origin_of, resolve, url_id
+from emaudit.urls import InvalidURL, Scope, host_of, is_private_host, normalise, origin_of, registrable_suffix, resolve, url_id
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
@@ -119,6 +119,7 @@ class CrawlOptions:
             concurrency=self.concurrency,
             retries=self.retries,
             verify=self.verify_tls,
+            credential_hosts=(registrable_suffix(host_of(self.start_url)) if self.subdomains else host_of(self.start_url),),
         )
 
 

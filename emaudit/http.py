@@ -75,6 +75,8 @@ class HttpSettings:
     retries: int = 2
     max_retry_wait: float = 60.0
     verify: bool = True
+    # Hosts (with their subdomains) that get ``headers`` and ``auth``; None: every host.
+    credential_hosts: tuple[str, ...] | None = None
 
     def client_headers(self) -> dict[str, str]:
         headers = {
@@ -82,8 +84,29 @@ class HttpSettings:
             "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
             "Accept-Encoding": "gzip, deflate, br",
         }
-        headers.update(self.headers)
+        if self.credential_hosts is None:
+            headers.update(self.headers)
         return headers
+
+
+class _ScopedCredentials(httpx.Auth):
+    """``--header``/``--auth`` values sent only to the audited site's hosts: never to external
+    links, redirect targets or robots.txt/sitemaps on other hosts (we follow redirects by hand,
+    so httpx's own stripping of Authorization on cross-origin redirects never applies)."""
+
+    def __init__(self, settings: HttpSettings) -> None:
+        self._hosts = tuple(h.lower().strip("[]") for h in settings.credential_hosts or ())
+        self._headers = dict(settings.headers)
+        self._basic = httpx.BasicAuth(*settings.auth) if settings.auth else None
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        host = request.url.host.lower()
+        if any(host == h or host.endswith("." + h) for h in self._hosts):
+            request.headers.update(self._headers)
+            if self._basic is not None:
+                yield from self._basic.auth_flow(request)
+                return
+        yield request
 
 
 def parse_header_option(value: str) -> tuple[str, str]:
@@ -91,7 +114,7 @@ def parse_header_option(value: str) -> tuple[str, str]:
     name, sep, val = value.partition(":")
     name = name.strip()
     if not sep or not name or any(c.isspace() for c in name):
-        raise ValueError(f"header must look like 'Name: value', got {value!r}")
+        raise ValueError("header must look like 'Name: value' (what was given is not shown: it may hold a secret)")
     return name, val.strip()
 
 
@@ -111,7 +134,7 @@ def make_async_client(settings: HttpSettings) -> httpx.AsyncClient:
     """The one shared client of a crawl (proxies come from the environment)."""
     return httpx.AsyncClient(
         headers=settings.client_headers(),
-        auth=settings.auth,
+        auth=settings.auth if settings.credential_hosts is None else _ScopedCredentials(settings),
         http2=settings.http2,
         limits=_limits(settings),
         timeout=_timeout(settings),
