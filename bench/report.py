@@ -28,7 +28,7 @@ def row(tool: str, res: RunResult | None, server_cpu_s: float | None = None, una
     if isinstance(inner, (int, float)) and pages:
         out["inner_seconds"] = round(inner, 3)
         out["inner_pages_per_s"] = round(pages / inner, 1)
-    for key in ("statuses", "errors", "pages_source", "import_seconds", "summary", "bytes"):
+    for key in ("statuses", "errors", "pages_source", "import_seconds", "summary", "bytes", "loadavg_after", "other_benchmarks"):
         if key in res.extra:
             out[key] = res.extra[key]
     if out["status"] != "ok":

@@ -225,10 +225,20 @@ class Bench:
                 shutil.rmtree(site_dir, ignore_errors=True)  # 100k pages are ~4.7 GB
 
     def measured(self, server: Server, run) -> tuple:
-        """Run ``run()`` and return (result, server CPU seconds spent meanwhile)."""
+        """Run ``run()`` and return (result, server CPU seconds spent meanwhile).
+
+        Also notes the load average and any other benchmark running before and after, into the
+        result's ``extra`` (a run that overlapped another benchmark is not worth quoting).
+        """
+        others = set(other_benchmarks())
         before = proc_cpu_seconds(server.process.pid)
         res = run()
         after = proc_cpu_seconds(server.process.pid)
+        others |= set(other_benchmarks())
+        res.extra["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
+        if others:
+            res.extra["other_benchmarks"] = sorted(others)
+            say(f"  WARNING: {len(others)} other benchmark(s) ran alongside: figures skewed")
         return res, (after - before if before is not None and after is not None else None)
 
     # -- default mode ---------------------------------------------------------------------------
