@@ -40,6 +40,7 @@ def build_crawl_options(
     header: list[str] | None = None,
     auth: str | None = None,
     insecure: bool = False,
+    parse_workers: int = -1,
 ) -> Any:
     """Command-line values → :class:`emaudit.crawler.CrawlOptions` (shared with ``audit URL``)."""
     from emaudit.crawler import CrawlOptions
@@ -80,6 +81,7 @@ def build_crawl_options(
         headers=o.parse_headers(header),
         auth=o.parse_auth(auth),
         verify_tls=not insecure,
+        parse_workers=parse_workers,
     )
 
 
@@ -123,6 +125,7 @@ def crawl(
     header: o.Header = None,
     auth: o.Auth = None,
     insecure: o.Insecure = False,
+    parse_workers: o.ParseWorkers = -1,
     output_format: Annotated[str, typer.Option("--format", "-f", help="Summary format: text or json (json: one document on stdout, nothing else).", rich_help_panel=o.OUT)] = "text",
     quiet: o.Quiet = False,
 ) -> None:
@@ -151,7 +154,7 @@ def crawl(
             no_resources=no_resources, check_external=check_external, follow_nofollow=follow_nofollow,
             ignore_robots=ignore_robots, allow_private=allow_private, user_agent=user_agent,
             concurrency=concurrency, rate=rate, retries=retries, timeout=timeout, max_bytes=max_bytes,
-            http2=http2, header=header, auth=auth, insecure=insecure,
+            http2=http2, header=header, auth=auth, insecure=insecure, parse_workers=parse_workers,
         )
     summary = run_with_progress(options, resume=resume, quiet=quiet)
     from emaudit.console import render_summary

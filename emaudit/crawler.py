@@ -18,8 +18,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
+import os
 import signal
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ import httpx
 from emaudit import __version__
 from emaudit.errors import Interrupted, StoreError, UnreachableError, UsageError
 from emaudit.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, FetchResult, HttpSettings, fetch, make_async_client
-from emaudit.models import LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_NEXT, LINK_PREV, LINK_REDIRECT, LINK_REFRESH, RESOURCE_KINDS, PageFacts, Ref
+from emaudit.models import LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_NEXT, LINK_PREV, LINK_REDIRECT, LINK_REFRESH, RESOURCE_KINDS
 from emaudit.store import (
     BLOCKED,
     EXTERNAL,
@@ -41,8 +45,9 @@ from emaudit.store import (
     Claimed,
     FetchRecord,
     NewUrl,
-    PageRow,
+    PreparedPage,
     Store,
+    prepare_page,
 )
 from emaudit.urls import InvalidURL, Scope, host_of, is_private_host, normalise, origin_of, registrable_suffix, resolve, url_id
 
@@ -52,7 +57,7 @@ MAX_SITEMAP_FILES = 1000
 MAX_REDIRECT_HOPS = 10
 WRITE_BATCH = 64  # pages per transaction
 WRITE_INTERVAL = 0.5  # seconds between commits at most
-SEEN_CACHE = 100_000  # recently seen URL ids kept in memory (skip re-inserting nav links)
+SEEN_CACHE = 32_768  # recently seen URL ids kept in memory (skip re-inserting nav links)
 FOLLOWED_KINDS = frozenset({LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_REFRESH, LINK_NEXT, LINK_PREV})
 _DIGITS = re.compile(r"\d+")
 
@@ -89,6 +94,7 @@ class CrawlOptions:
     headers: dict[str, str] = field(default_factory=dict)
     auth: tuple[str, str] | None = None
     verify_tls: bool = True
+    parse_workers: int = -1  # processes parsing HTML (-1: one when there is a second core)
 
     def stored(self) -> dict[str, Any]:
         """The options as saved in the store: credentials and header values never are."""
@@ -213,9 +219,61 @@ def path_pattern(url: str) -> str:
 
 
 @dataclass(slots=True)
+class ParsedPage:
+    """What the parse step returns to the crawler (picklable: it may come from a worker process)."""
+
+    prepared: PreparedPage  # the store rows (facts JSON, link rows)
+    targets: list[tuple[int, str, str, bool]]  # (url id, url, ref kind, rel nofollow) of refs with a URL
+    canonical_url: str | None
+    noindex: bool
+    nofollow: bool
+
+
+def parse_page(body: bytes, url: str, content_type: str | None, headers: dict[str, str],
+               strip_query: tuple[str, ...]) -> ParsedPage:
+    """Bytes → facts → store rows, in one pure function (runs in the parse worker process)."""
+    from emaudit.extract import extract
+
+    facts = extract(body, url, content_type=content_type, headers=headers, strip_query=strip_query)
+    pairs = [(url_id(r.url) if r.url is not None else None, r) for r in facts.refs]
+    targets = [(uid, r.url, r.kind, r.nofollow) for uid, r in pairs if uid is not None]
+    canonical = facts.canonicals[0].get("url") if facts.canonicals else None
+    if canonical is not None and not str(canonical).startswith(("http://", "https://")):
+        canonical = None
+    prepared = prepare_page(facts, pairs)
+    return ParsedPage(prepared, targets, canonical, facts.noindex, facts.nofollow)
+
+
+def _parse_worker_init() -> None:
+    """Parse workers leave Ctrl-C to the crawler (which stops them in order) and die with it.
+
+    On Linux the kernel kills a worker whose crawler died (SIGKILL, OOM killer): no orphan keeps
+    running or holds the terminal's pipes open.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+@dataclass(slots=True)
+class _PageWrite:
+    url_id: int
+    prepared: PreparedPage
+    canonical_id: int | None
+    canonical_url: str | None
+    indexable: bool
+
+
+@dataclass(slots=True)
 class _Result:
     fetch: FetchRecord
-    page: PageRow | None
+    page: _PageWrite | None
     new: list[NewUrl]
     links: list[tuple[int, int | None, str, str | None]]  # extra link rows (redirects)
     is_page: bool
@@ -248,6 +306,7 @@ class Crawler:
         self._stop: asyncio.Event | None = None  # created inside the loop
         self._stop_reason: str | None = None
         self._client: httpx.AsyncClient | None = None
+        self._pool: ProcessPoolExecutor | None = None
         self._deadline: float | None = None
 
     # ------------------------------------------------------------------ discovery
@@ -299,22 +358,15 @@ class Crawler:
             return True  # origin not seen yet: checked when its robots.txt is loaded (see _claim)
         return robots.can_fetch(url, self.o.user_agent)
 
-    def _discover_refs(self, claimed: Claimed, facts: PageFacts, final_url: str) -> tuple[list[tuple[int | None, Ref]], list[NewUrl]]:
-        """Link rows for a page and the new URLs they point to."""
-        rows: list[tuple[int | None, Ref]] = []
+    def _discover_refs(self, claimed: Claimed, parsed: ParsedPage) -> list[NewUrl]:
+        """The new URLs a page points to (its link rows are already prepared)."""
         new: list[NewUrl] = []
-        follow_page = self.o.follow_nofollow or not facts.nofollow
+        follow_page = self.o.follow_nofollow or not parsed.nofollow
         depth = (claimed.depth if claimed.depth is not None else 0) + 1
-        pattern = path_pattern(final_url)
+        pattern = path_pattern(claimed.url)
         list_mode = self.o.list_urls is not None
-        for ref in facts.refs:
-            url = ref.url
-            if url is None:
-                rows.append((None, ref))
-                continue
-            uid = url_id(url)
-            rows.append((uid, ref))
-            kind = ref.kind
+        seen = self._seen
+        for uid, url, kind, nofollow in parsed.targets:
             if kind in RESOURCE_KINDS:
                 if not self.o.resources or list_mode:
                     continue
@@ -323,18 +375,17 @@ class Crawler:
                 target_kind = "page"
             else:
                 continue
+            if not seen.should_send(uid, depth):
+                continue
             if list_mode:
                 # List mode fetches exactly the list; link targets are recorded, not crawled.
-                if self._seen.should_send(uid, depth):
-                    new.append(self._record_only(uid, url, depth, claimed.id, kind))
+                new.append(self._record_only(uid, url, depth, claimed.id, kind))
                 continue
-            if not self._seen.should_send(uid, depth):
-                continue
-            follow = follow_page and (self.o.follow_nofollow or not ref.nofollow)
+            follow = follow_page and (self.o.follow_nofollow or not nofollow)
             chain = claimed.chain + 1 if target_kind == "page" and path_pattern(url) == pattern else 0
             new.append(self.classify(url, kind=target_kind, depth=depth, source=claimed.id, source_kind=kind,
                                      chain=chain, follow=follow))
-        return rows, new
+        return new
 
     def _record_only(self, uid: int, url: str, depth: int, source: int, kind: str) -> NewUrl:
         if not url.startswith(("http://", "https://")):
@@ -473,7 +524,20 @@ class Crawler:
         if claimed.kind == "external" and result.status in (405, 501, 403, 400):
             result = await fetch(self._client, claimed.url, max_bytes=1, keep_body=False, retries=0,
                                  deadline=self._deadline, request_timeout=self.o.timeout)
-        return self._to_result(claimed, result)
+        parsed = None
+        if claimed.kind == "page" and result.status == 200 and _is_html(result):
+            parsed = await self._parse_async(claimed.url, result)
+        return self._to_result(claimed, result, parsed)
+
+    async def _parse_async(self, url: str, r: FetchResult) -> ParsedPage:
+        """Parse in the worker process pool when there is one (the second core), else here."""
+        args = (r.body, url, r.content_type, r.headers, self._strip)
+        if self._pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self._pool, parse_page, *args)
+            except BrokenProcessPool:
+                self._pool = None  # a worker died (OOM killer?): carry on in-process
+        return parse_page(*args)
 
     def _failed(self, claimed: Claimed, exc: Exception) -> _Result:
         """The URL is recorded as an ``internal`` error (the crawl goes on)."""
@@ -485,7 +549,7 @@ class Crawler:
         rec = FetchRecord(claimed.id, None, None, None, None, None, None, 0, False, 0.0, None, 0, {}, time.time())
         return _Result(rec, None, [], [], is_page=False, blocked=True)
 
-    def _to_result(self, claimed: Claimed, r: FetchResult) -> _Result:
+    def _to_result(self, claimed: Claimed, r: FetchResult, parsed: ParsedPage | None = None) -> _Result:
         new: list[NewUrl] = []
         links: list[tuple[int, int | None, str, str | None]] = []
         redirect_id = None
@@ -500,9 +564,9 @@ class Crawler:
             fetched_at=time.time(),
         )
         page = None
-        if claimed.kind == "page" and r.status == 200 and _is_html(r):
-            page, page_new = self._parse(claimed, r)
-            new.extend(page_new)
+        if parsed is not None:
+            page = self._page_row(claimed, parsed)
+            new.extend(self._discover_refs(claimed, parsed))
         return _Result(rec, page, new, links, is_page=claimed.kind == "page")
 
     def _follow_redirect(self, claimed: Claimed, location: str) -> tuple[int | None, list[NewUrl]]:
@@ -519,21 +583,13 @@ class Crawler:
             nu.state = QUEUED
         return uid, [nu]
 
-    def _parse(self, claimed: Claimed, r: FetchResult) -> tuple[PageRow, list[NewUrl]]:
-        from emaudit.extract import extract
-
-        facts = extract(r.body, claimed.url, content_type=r.content_type, headers=r.headers, strip_query=self._strip)
-        refs, new = self._discover_refs(claimed, facts, claimed.url)
-        canonical_url = facts.canonicals[0].get("url") if facts.canonicals else None
-        if canonical_url is not None and not str(canonical_url).startswith(("http://", "https://")):
-            canonical_url = None
-        canonical_id = url_id(canonical_url) if canonical_url else None
-        indexable = not facts.noindex and (canonical_url is None or canonical_url == claimed.url)
+    def _page_row(self, claimed: Claimed, parsed: ParsedPage) -> _PageWrite:
+        canonical_url = parsed.canonical_url
+        indexable = not parsed.noindex and (canonical_url is None or canonical_url == claimed.url)
         if indexable and not self.o.ignore_robots and not self._robots_allows(claimed.url):
             indexable = False
-        row = PageRow(claimed.id, facts, canonical_id, canonical_url, indexable, refs)
-        facts.refs = []  # the refs live in the link rows now
-        return row, new
+        canonical_id = url_id(canonical_url) if canonical_url else None
+        return _PageWrite(claimed.id, parsed.prepared, canonical_id, canonical_url, indexable)
 
     # ------------------------------------------------------------------ writing
     def _flush(self, force: bool = False) -> None:
@@ -555,7 +611,8 @@ class Crawler:
             for src, dst, kind, raw in res.links:
                 self.store.add_link(src, dst, kind, raw)
             if res.page is not None:
-                self.store.record_page(res.page)
+                p = res.page
+                self.store.record_prepared(p.url_id, p.prepared, p.canonical_id, p.canonical_url, p.indexable)
 
     # ------------------------------------------------------------------ the loop
     def _stopping(self) -> bool:
@@ -572,14 +629,33 @@ class Crawler:
         self._stop = asyncio.Event()
         if self.o.max_time:
             self._deadline = time.monotonic() + self.o.max_time
-        async with make_async_client(self.o.http_settings()) as client:
-            self._client = client
-            try:
-                await self._seed()
-                await self._loop()
-            finally:
-                self._flush(force=True)
+        self._pool = self._start_pool()
+        try:
+            async with make_async_client(self.o.http_settings()) as client:
+                self._client = client
+                try:
+                    await self._seed()
+                    await self._loop()
+                finally:
+                    self._flush(force=True)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
         return self._stop_reason or "finished"
+
+    def _start_pool(self) -> ProcessPoolExecutor | None:
+        workers = self.o.parse_workers
+        if workers < 0:
+            workers = 1 if (os.cpu_count() or 1) > 1 else 0
+        if workers == 0:
+            return None
+        import multiprocessing
+
+        # spawn: workers are the crawler's own children (so they can die with it) and start
+        # clean, without the event loop, the SQLite connection or the progress thread.
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_parse_worker_init
+        )
 
     async def _seed(self) -> None:
         start_origin = origin_of(self.o.start_url)

@@ -182,10 +182,34 @@ def _resolve_cached(origin: str, raw: str, strip_query: tuple[str, ...]) -> str 
 
 
 def _resolve_uncached(base: str, raw: str, strip_query: tuple[str, ...]) -> str | None:
+    joined = _join_simple(base, raw)
     try:
-        return normalise(urljoin(base, raw), strip_query)
+        return normalise(joined if joined is not None else urljoin(base, raw), strip_query)
     except (InvalidURL, ValueError):
         return None
+
+
+def _join_simple(base: str, raw: str) -> str | None:
+    """``urljoin`` for the common cases, without parsing (None: use urljoin).
+
+    Root-relative ``/a/b`` and plain relative ``a/b`` references without dot segments,
+    against a clean base; the fragment is dropped (normalisation drops it anyway).
+    """
+    raw = raw.split("#", 1)[0]
+    if not raw or raw[0] == "?" or "\\" in raw or "./" in raw or "//" in raw or raw in (".", ".."):
+        return None
+    scheme_end = base.find("://")
+    if scheme_end < 0:
+        return None
+    path_start = base.find("/", scheme_end + 3)
+    if raw[0] == "/":
+        if raw.startswith("//"):
+            return None
+        return (base if path_start < 0 else base[:path_start]) + raw
+    if path_start < 0:
+        return base + "/" + raw
+    directory = base.split("?", 1)[0].split("#", 1)[0]
+    return directory[: directory.rfind("/") + 1] + raw
 
 
 def resolve(base: str, raw: str | None, strip_query: tuple[str, ...] = ()) -> str | None:
