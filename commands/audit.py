@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import nullcontext
 from typing import Annotated, Any, Optional
 
 import typer
@@ -95,8 +94,9 @@ def audit(
         store_path = _crawl(target, crawl_args, quiet)
     with open_output(output, terminal=output_format == "table") as out:
         sink = _jsonl_sink(out) if output_format == "jsonl" else None
-        with _status(quiet or sink is not None, "Auditing…"):  # jsonl streams: no spinner in between
-            result = audit_store(store_path, settings, target=target, sink=sink)
+        if not quiet and sys.stderr.isatty():
+            sys.stderr.write(f"emaudit: auditing {store_path} with {len(settings.rules)} rules…\n")
+        result = audit_store(store_path, settings, target=target, sink=sink)
         with result:
             if sink is None:
                 render(output_format, result, out, verbose=verbose)
@@ -128,12 +128,3 @@ def _jsonl_sink(out: Any) -> Any:
     from emaudit.render.jsonl import JsonlSink
 
     return JsonlSink(out)
-
-
-def _status(quiet: bool, message: str) -> Any:
-    """A spinner on stderr while the audit runs, only on a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return nullcontext()
-    from rich.console import Console
-
-    return Console(stderr=True).status(message)

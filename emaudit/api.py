@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # the store is only needed by the engine, not to declare rules
     from emaudit.models import PageFacts, Ref
@@ -59,6 +59,7 @@ DEFAULT_APPLIES_TO = {"page": "html", "site": "site"}
 REQUIRED_DOC_SECTIONS = ("What it checks", "Why it matters", "How to fix")
 
 RULE_ATTRIBUTE = "__emaudit_rule__"
+T = TypeVar("T")
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 
 
@@ -242,7 +243,7 @@ class PageView(_Bindable):
     Built by the engine from the store's rows; rules read attributes, never the network or store.
     """
 
-    __slots__ = ("record", "_page", "start_url", "_facts", "_links")
+    __slots__ = ("record", "_page", "start_url", "_facts", "_links", "_memo")
 
     def __init__(self, record: UrlRecord, page: PageRecord | None, start_url: str) -> None:
         self.record = record
@@ -250,6 +251,22 @@ class PageView(_Bindable):
         self.start_url = start_url
         self._facts: PageFacts | None = page.facts if page is not None else None
         self._links: list[Ref] | None = None
+        self._memo: dict[Any, Any] | None = None
+
+    def memo(self, key: Any, compute: Callable[[], T]) -> T:
+        """A value derived from this page, computed once and shared by every rule run on it.
+
+        Several rules walk the same derived data (the distinct internal link targets, the
+        normalised anchors …); on a 50,000-page audit recomputing it per rule costs seconds.
+        ``key`` names the derivation (include any parameter it depends on).
+        """
+        if self._memo is None:
+            self._memo = {}
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
 
     # ---- identity and crawl data (from the URL row)
     @property

@@ -19,6 +19,7 @@ Findings
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sqlite3
 import tempfile
@@ -37,6 +38,9 @@ from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord
 Sink = Callable[[Finding], None]
 EXAMPLES = 5  # example URLs kept per issue (the table shows 3)
 _SPOOL_BATCH = 2000
+PARALLEL_MIN_PAGES = 5_000  # below this, forking costs more than it saves
+MAX_WORKERS = 8
+ID_MAX = (1 << 63) - 1  # URL ids are 63-bit hashes (emaudit.urls.url_id)
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 _encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C-accelerated, keeps UTF-8 text
 
@@ -154,9 +158,8 @@ class AuditResult:
 class FindingSpool:
     """Findings on disk (temporary SQLite file), read back sorted or per rule."""
 
-    def __init__(self, folder: str | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="emaudit-findings-", suffix=".sqlite", dir=folder)
-        os.close(fd)
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path if path is not None else new_spool_path()
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE", "cache_size = -16000"):
             self._conn.execute(f"PRAGMA {pragma}")
@@ -242,20 +245,58 @@ class FindingSpool:
                               " WHERE rule = ? ORDER BY url, fingerprint, rowid", (rule_id,))
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> Iterator[Finding]:
-        for rule_id, severity, category, url, message, details, fp in self._conn.execute(sql, params):
-            yield Finding(rule_id, severity, category, url, message, json.loads(details), fp)
+        for row in self._conn.execute(sql, params):
+            yield _finding(row)
 
     def __len__(self) -> int:
         return self.count
+
+    def absorb(self, path: str, sink: Sink | None = None) -> None:
+        """Append the findings of another spool file (a worker's), in its order; then delete it."""
+        self.flush()
+        if sink is not None:
+            other = sqlite3.connect(path)
+            try:
+                for row in other.execute("SELECT rule, severity, category, url, message, details, fingerprint"
+                                         " FROM findings ORDER BY rowid"):
+                    sink(_finding(row))
+            finally:
+                other.close()
+        self._conn.execute("ATTACH DATABASE ? AS worker", (path,))
+        try:
+            self.count += self._conn.execute("INSERT INTO findings SELECT * FROM worker.findings").rowcount
+        finally:
+            self._conn.execute("DETACH DATABASE worker")
+            _unlink(path)
+
+    def detach(self) -> None:
+        """Flush and close, keeping the file (a worker hands its spool to the parent)."""
+        self.flush()
+        self._conn.close()
 
     def close(self) -> None:
         try:
             self._conn.close()
         finally:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+            _unlink(self.path)
+
+
+def new_spool_path() -> str:
+    fd, path = tempfile.mkstemp(prefix="emaudit-findings-", suffix=".sqlite")
+    os.close(fd)
+    return path
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _finding(row: Sequence[Any]) -> Finding:
+    rule_id, severity, category, url, message, details, fp = row
+    return Finding(rule_id, severity, category, url, message, json.loads(details), fp)
 
 
 # ---------------------------------------------------------------- the engine
@@ -265,21 +306,28 @@ def run_audit(
     *,
     target: str | None = None,
     sink: Sink | None = None,
+    workers: int | None = None,
 ) -> AuditResult:
-    """Audit a store with ``rules``; findings go to ``sink`` as produced and to the result's spool."""
+    """Audit a store with ``rules``; findings go to ``sink`` as produced and to the result's spool.
+
+    ``workers`` > 1 splits the page pass over forked processes (None: decided by site size).
+    """
     started = datetime.now(timezone.utc)
     run = store.run_info()
-    start_url = run["start_url"]
+    crawl = crawl_summary(store, run)
     spool = FindingSpool()
     try:
         results = {r.id: RuleResult(r) for r in rules}
-        engine = _Engine(store, start_url, results, spool, sink)
-        engine.page_pass([r for r in rules if r.spec.scope == "page"])
-        engine.site_pass([r for r in rules if r.spec.scope == "site"])
-        spool.flush()
-        for result in results.values():
-            if result.count:
-                result.examples = spool.examples(result.id)
+        engine = _Engine(store, run["start_url"], results, spool, sink)
+        page_rules = [r for r in rules if r.spec.scope == "page"]
+        site_rules = [r for r in rules if r.spec.scope == "site"]
+        count = worker_count(crawl["html_pages"], workers) if page_rules else 1
+        if count > 1:
+            engine.parallel_passes(page_rules, site_rules, count)
+        else:
+            engine.page_pass(page_rules)
+            engine.site_pass(site_rules)
+        engine.settle(rules)
     except BaseException:
         spool.close()
         raise
@@ -287,14 +335,30 @@ def run_audit(
     return AuditResult(
         target=target or store.path,
         store_path=store.path,
-        start_url=start_url,
+        start_url=run["start_url"],
         started_at=started,
         finished_at=datetime.now(timezone.utc),
-        crawl=crawl_summary(store, run),
+        crawl=crawl,
         rules=ordered,
         scores=compute_scores(r.tally() for r in ordered),
         findings=spool,
     )
+
+
+def worker_count(html_pages: int, requested: int | None = None) -> int:
+    """Processes for the page pass: one below PARALLEL_MIN_PAGES, else one per CPU (capped).
+
+    Forking is the only start method used: rules loaded from ``--rules`` files live in modules
+    a spawned interpreter could not import by name. Without fork (Windows) the pass is serial.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    if requested is not None:
+        return max(1, requested)
+    if html_pages < PARALLEL_MIN_PAGES:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MAX_WORKERS, cpus, html_pages // (PARALLEL_MIN_PAGES // 2)))
 
 
 def crawl_summary(store: Store, run: dict[str, Any]) -> dict[str, Any]:
@@ -333,16 +397,18 @@ class _Engine:
     """One audit run's moving parts: the store, the counters, the spool and the sink."""
 
     def __init__(self, store: Store, start_url: str, results: dict[str, RuleResult],
-                 spool: FindingSpool, sink: Sink | None) -> None:
+                 spool: FindingSpool, sink: Sink | None, id_range: tuple[int, int] | None = None) -> None:
         self.store = store
         self.start_url = start_url
         self.results = results
         self.spool = spool
         self.sink = sink
+        self.id_range = id_range
         self.level_counts = [0] * len(PAGE_UNITS)
 
     # ---- page rules
     def page_pass(self, rules: list[ActiveRule]) -> None:
+        """Evaluate every unit (in ``id_range``) once, with the page rules that apply to it."""
         by_level = [[r for r in rules if PAGE_UNITS.index(r.spec.applies_to) <= level]
                     for level in range(len(PAGE_UNITS))]
         plans = [[(r.spec.func, r.options, r.bound(), self.results[r.id]) for r in level] for level in by_level]
@@ -354,14 +420,15 @@ class _Engine:
                 self.level_counts[lower] += 1
             if plans[level]:
                 self._evaluate(PageView(rec, page, self.start_url), plans[level])
-        for r in rules:
-            self.results[r.id].applicable = self.level_counts[PAGE_UNITS.index(r.spec.applies_to)]
 
     def _units(self) -> Iterator[tuple[UrlRecord, PageRecord | None]]:
         """Internal URLs with their page record when they have one (merge join on id)."""
-        pages = self.store.iter_pages_cached_targets()
+        lo, hi = self.id_range or (0, ID_MAX)
+        pages = self.store.iter_pages_cached_targets(id_range=self.id_range)
         pending = next(pages, None)
         for rec in self.store.iter_urls(internal=True):
+            if not lo <= rec.id <= hi:
+                continue
             while pending is not None and pending.url.id < rec.id:
                 pending = next(pages, None)
             if pending is not None and pending.url.id == rec.id:
@@ -389,15 +456,20 @@ class _Engine:
             except Exception as exc:
                 raise _crash(result, view.url, exc) from exc
 
+    def _emit(self, finding: Any, result: RuleResult, unit: int, weight: float) -> None:
+        if not isinstance(finding, Finding):
+            raise _not_a_finding(result, finding)
+        result.count += 1
+        self.spool.add(finding, unit, weight)
+        if self.sink is not None:
+            self.sink(finding)
+
     # ---- site rules
     def site_pass(self, rules: list[ActiveRule]) -> None:
+        """Run each site rule once; its failing units are the distinct URLs it reported."""
         site = SiteView(self.store, self.start_url)
         for r in rules:
-            result = self.results[r.id]
-            level = r.spec.applies_to
-            result.applicable = 1 if level == "site" else self.level_counts[PAGE_UNITS.index(level)]
-            if result.applicable:
-                self._run_site_rule(site, r, result)
+            self._run_site_rule(site, r, self.results[r.id])
 
     def _run_site_rule(self, site: SiteView, r: ActiveRule, result: RuleResult) -> None:
         from emaudit.urls import url_id
@@ -419,9 +491,7 @@ class _Engine:
         except Exception as exc:
             raise _crash(result, "the site", exc) from exc
         self._spool_site(batch, result, url_id)
-        units, weight = self.spool.units_since(since)
-        result.failing = min(units, result.applicable)
-        result.importance = weight
+        result.failing, result.importance = self.spool.units_since(since)
 
     def _spool_site(self, batch: list[Finding], result: RuleResult, url_id: Callable[[str], int]) -> None:
         """Spool site findings with the importance of their URL (looked up 500 at a time)."""
@@ -434,13 +504,101 @@ class _Engine:
             result.count += 1
         batch.clear()
 
-    def _emit(self, finding: Any, result: RuleResult, unit: int, weight: float) -> None:
-        if not isinstance(finding, Finding):
-            raise _not_a_finding(result, finding)
-        result.count += 1
-        self.spool.add(finding, unit, weight)
-        if self.sink is not None:
-            self.sink(finding)
+    # ---- both, in parallel
+    def parallel_passes(self, page_rules: list[ActiveRule], site_rules: list[ActiveRule], workers: int) -> None:
+        """Page pass split by id range over forked workers; site rules run here meanwhile."""
+        jobs = [_start_worker(self.store.path, self.start_url, page_rules, bounds) for bounds in _id_ranges(workers)]
+        try:
+            self.site_pass(site_rules)
+            for job in jobs:
+                self._merge(job.wait())
+        finally:
+            for job in jobs:
+                job.stop()
+
+    def _merge(self, outcome: dict[str, Any]) -> None:
+        for level, n in enumerate(outcome["levels"]):
+            self.level_counts[level] += n
+        for rule_id, (failing, count, weight) in outcome["rules"].items():
+            result = self.results[rule_id]
+            result.failing += failing
+            result.count += count
+            result.importance += weight
+        self.spool.absorb(outcome["spool"], self.sink)
+
+    def settle(self, rules: Sequence[ActiveRule]) -> None:
+        """Once every unit is counted: applicability, capped failing units, example URLs."""
+        self.spool.flush()
+        for r in rules:
+            result = self.results[r.id]
+            level = r.spec.applies_to
+            result.applicable = 1 if level == "site" else self.level_counts[PAGE_UNITS.index(level)]
+            result.failing = min(result.failing, result.applicable)
+            if result.count:
+                result.examples = self.spool.examples(result.id)
+
+
+# ---------------------------------------------------------------- workers
+class _Worker:
+    """A forked page-pass worker: its process, the pipe its outcome comes back on, its spool file."""
+
+    def __init__(self, process: Any, pipe: Any, spool: str) -> None:
+        self.process, self.pipe, self.spool = process, pipe, spool
+
+    def wait(self) -> dict[str, Any]:
+        try:
+            outcome = self.pipe.recv()
+        except EOFError:
+            raise RuntimeError(f"audit worker {self.process.pid} died (exit code {self.process.exitcode})") from None
+        self.process.join()
+        if "plugin_error" in outcome:
+            raise PluginError(outcome["plugin_error"])
+        if "error" in outcome:
+            raise RuntimeError(outcome["error"])
+        return outcome
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.pipe.close()
+        _unlink(self.spool)
+
+
+def _id_ranges(parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous inclusive ranges covering every URL id (ids are uniform 63-bit hashes)."""
+    step = (ID_MAX + 1) // parts
+    return [(i * step, ID_MAX if i == parts - 1 else (i + 1) * step - 1) for i in range(parts)]
+
+
+def _start_worker(store_path: str, start_url: str, rules: list[ActiveRule], bounds: tuple[int, int]) -> _Worker:
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    spool = new_spool_path()
+    process = ctx.Process(target=_page_worker, args=(send, store_path, start_url, rules, bounds, spool), daemon=True)
+    process.start()
+    send.close()
+    return _Worker(process, receive, spool)
+
+
+def _page_worker(send: Any, store_path: str, start_url: str, rules: list[ActiveRule],
+                 bounds: tuple[int, int], spool_path: str) -> None:
+    """In a forked child: the page pass over one id range, findings into its own spool file."""
+    try:
+        spool = FindingSpool(spool_path)
+        results = {r.id: RuleResult(r) for r in rules}
+        with Store.open(store_path) as store:
+            engine = _Engine(store, start_url, results, spool, None, bounds)
+            engine.page_pass(rules)
+        spool.detach()
+        send.send({"levels": engine.level_counts, "spool": spool_path,
+                   "rules": {i: (r.failing, r.count, r.importance) for i, r in results.items()}})
+    except PluginError as exc:
+        send.send({"plugin_error": str(exc)})
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        send.send({"error": f"audit worker failed: {type(exc).__name__}: {exc}"})
+    finally:
+        send.close()
 
 
 def _crash(result: RuleResult, where: str, exc: Exception) -> PluginError:

@@ -192,3 +192,63 @@ def test_cached_target_pages_equal_joined_pages_even_with_a_tiny_cache(site):
             cached = [(p.url, p.facts, p.targets, p.indexable) for p in store.iter_pages_cached_targets(cache_size=size)]
             assert cached == joined
     assert any(targets for _, _, targets, _ in joined)
+
+
+def _snapshot(result):
+    rules = [(r.id, r.applicable, r.failing, r.count, round(r.importance, 6), r.examples) for r in result.rules]
+    return rules, [f.to_dict() for f in result.findings], result.scores
+
+
+def test_parallel_page_pass_matches_the_serial_one(site):
+    rules = _settings().rules
+    with Store.open(site) as store, run_audit(store, rules, workers=1) as serial:
+        expected = _snapshot(serial)
+    streamed: list[Finding] = []
+    with Store.open(site) as store, run_audit(store, rules, workers=3, sink=streamed.append) as parallel:
+        assert _snapshot(parallel) == expected
+        assert sorted(f.fingerprint for f in streamed) == sorted(f["fingerprint"] for f in expected[1])
+
+
+def test_parallel_worker_failure_is_raised_and_cleaned_up(site, tmp_path, monkeypatch):
+    import tempfile
+
+    @rule(id="bad.crash", category="content", severity="error", scope="page", title="Crash", applies_to="url")
+    def crash(page, opts):
+        raise ValueError("kaput")
+        yield
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with Store.open(site) as store, pytest.raises(PluginError, match=r"rule 'bad.crash' .* failed on .*: ValueError: kaput"):
+        run_audit(store, [_active(crash)], workers=2)
+    assert not list(tmp_path.glob("emaudit-findings-*"))
+
+
+def test_worker_count():
+    from emaudit.audit import PARALLEL_MIN_PAGES, worker_count
+
+    assert worker_count(10) == 1
+    assert worker_count(PARALLEL_MIN_PAGES - 1) == 1
+    assert worker_count(10, requested=3) == 3
+    assert 1 <= worker_count(1_000_000) <= 8
+
+
+def test_page_memo_is_shared_by_the_rules_of_one_page_only(site):
+    calls: list[str] = []
+
+    def derive(page):
+        calls.append(page.url)
+        return len(page.links)
+
+    @rule(id="memo.one", category="links", severity="notice", scope="page", title="One")
+    def one(page, opts):
+        if page.memo("link_count", lambda: derive(page)) > 1:
+            yield page.finding("many links")
+
+    @rule(id="memo.two", category="links", severity="notice", scope="page", title="Two")
+    def two(page, opts):
+        if page.memo("link_count", lambda: derive(page)) > 1:
+            yield page.finding("many links")
+
+    with Store.open(site) as store, run_audit(store, [_active(one), _active(two)], workers=1) as result:
+        assert sorted(calls) == sorted(set(calls)) and len(calls) == 4  # once per HTML page
+        assert [r.count for r in result.rules] == [2, 2]
