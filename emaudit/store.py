@@ -185,9 +185,9 @@ _FETCH_UPDATE = (
     " headers = ?, fetched_at = ? WHERE id = ?"
 )
 _PAGE_INSERT = (
-    "INSERT OR REPLACE INTO pages (url_id, title, title_key, title_count, description, description_key,"
-    " description_count, h1, h1_key, h1_count, word_count, content_hash, simhash, canonical_id,"
-    " canonical_url, noindex, nofollow, indexable, lang, facts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "INSERT OR REPLACE INTO pages (url_id, canonical_id, canonical_url, indexable, title, title_key, title_count,"
+    " description, description_key, description_count, h1, h1_key, h1_count, word_count, content_hash, simhash,"
+    " noindex, nofollow, lang, facts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _LINK_INSERT = "INSERT INTO links (src, dst, kind, anchor, rel, nofollow, alt, raw, extra) VALUES (?,?,?,?,?,?,?,?,?)"
 
@@ -260,6 +260,51 @@ class PageRow:
     canonical_url: str | None
     indexable: bool
     refs: list[tuple[int | None, Ref]]  # (target url id, ref)
+
+
+@dataclass(slots=True)
+class PreparedPage:
+    """A page's row values, computed away from the writer (the crawler's parse worker)."""
+
+    values: tuple[Any, ...]  # pages columns from title to facts (see _PAGE_INSERT)
+    link_rows: list[tuple[Any, ...]]  # links columns without src
+
+
+def prepare_page(facts: PageFacts, refs: Sequence[tuple[int | None, Ref]]) -> PreparedPage:
+    """Turn facts and (target id, ref) pairs into row values: pure, picklable, no SQL."""
+    h1s = facts.h1s
+    values = (
+        facts.title,
+        text_key(facts.title),
+        len(facts.titles),
+        facts.meta_description,
+        text_key(facts.meta_description),
+        len(facts.meta_descriptions),
+        h1s[0] if h1s else None,
+        text_key(h1s[0]) if h1s else None,
+        len(h1s),
+        facts.word_count,
+        facts.content_hash,
+        facts.simhash,
+        int(facts.noindex),
+        int(facts.nofollow),
+        facts.html_lang,
+        json.dumps(facts.to_json_dict(), ensure_ascii=False, separators=(",", ":")),
+    )
+    link_rows = [
+        (
+            dst,
+            r.kind,
+            r.anchor or None,
+            r.rel or None,
+            int(r.nofollow),
+            r.alt,
+            r.raw if (r.raw is not None and r.raw != r.url) else None,
+            json.dumps(r.extra, ensure_ascii=False) if r.extra else None,
+        )
+        for dst, r in refs
+    ]
+    return PreparedPage(values, link_rows)
 
 
 @dataclass(slots=True)
@@ -488,7 +533,7 @@ class Store:
     @staticmethod
     def _pragmas(conn: sqlite3.Connection, *, writable: bool) -> None:
         conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA cache_size = -32000")  # 32 MB page cache: bounded memory
+        conn.execute("PRAGMA cache_size = -16000")  # 16 MB page cache: bounded memory
         conn.execute("PRAGMA temp_store = FILE")
         if writable:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -670,51 +715,17 @@ class Store:
         return self._scalar("SELECT COUNT(*) FROM urls WHERE state = 'done' AND status IS NULL")
 
     def record_page(self, page: PageRow) -> None:
-        f = page.facts
-        h1s = f.h1s
-        self._conn.execute(
-            _PAGE_INSERT,
-            (
-                page.url_id,
-                f.title,
-                text_key(f.title),
-                len(f.titles),
-                f.meta_description,
-                text_key(f.meta_description),
-                len(f.meta_descriptions),
-                h1s[0] if h1s else None,
-                text_key(h1s[0]) if h1s else None,
-                len(h1s),
-                f.word_count,
-                f.content_hash,
-                f.simhash,
-                page.canonical_id,
-                page.canonical_url,
-                int(f.noindex),
-                int(f.nofollow),
-                int(page.indexable),
-                f.html_lang,
-                json.dumps(f.to_json_dict(), ensure_ascii=False, separators=(",", ":")),
-            ),
+        self.record_prepared(
+            page.url_id, prepare_page(page.facts, page.refs), page.canonical_id, page.canonical_url, page.indexable
         )
-        self._conn.execute("DELETE FROM links WHERE src = ?", (page.url_id,))  # idempotent on re-fetch
-        self._conn.executemany(
-            _LINK_INSERT,
-            [
-                (
-                    page.url_id,
-                    dst,
-                    r.kind,
-                    r.anchor or None,
-                    r.rel or None,
-                    int(r.nofollow),
-                    r.alt,
-                    r.raw if (r.raw is not None and r.raw != r.url) else None,
-                    json.dumps(r.extra, ensure_ascii=False) if r.extra else None,
-                )
-                for dst, r in page.refs
-            ],
-        )
+
+    def record_prepared(
+        self, url_id: int, page: PreparedPage, canonical_id: int | None, canonical_url: str | None, indexable: bool
+    ) -> None:
+        """Store a page's facts and link rows (prepared by :func:`prepare_page`, maybe in a worker)."""
+        self._conn.execute(_PAGE_INSERT, (url_id, canonical_id, canonical_url, int(indexable), *page.values))
+        self._conn.execute("DELETE FROM links WHERE src = ?", (url_id,))  # idempotent on re-fetch
+        self._conn.executemany(_LINK_INSERT, [(url_id, *row) for row in page.link_rows])
 
     def add_link(self, src: int, dst: int | None, kind: str, raw: str | None = None) -> None:
         self._conn.execute(_LINK_INSERT, (src, dst, kind, None, None, 0, None, raw, None))
@@ -778,7 +789,9 @@ class Store:
         )
 
     def sitemap_known(self, url: str) -> bool:
-        return self._scalar("SELECT 1 FROM sitemaps WHERE url = ?", (url,)) is not None
+        """Already read (resume). Never true for an index: its children are not stored, so a
+        resumed crawl reads it again to find the ones still unread (saving it again is idempotent)."""
+        return self._scalar("SELECT 1 FROM sitemaps WHERE url = ? AND kind IS NOT 'sitemapindex'", (url,)) is not None
 
     # ------------------------------------------------------------------ finalisation
     def finalize(self, max_hops: int = 10) -> None:
