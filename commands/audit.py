@@ -21,6 +21,7 @@ Ignore = Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip thes
 ConfigFile = Annotated[Optional[str], typer.Option("--config", help="Configuration file (default: nearest emaudit.toml or pyproject.toml [tool.emaudit]).", rich_help_panel=RULES_PANEL)]
 RulePaths = Annotated[Optional[list[str]], typer.Option("--rules", help="Load extra rules from a .py file or a folder of .py files (repeatable).", rich_help_panel=RULES_PANEL)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Table: list every finding, not only examples.", rich_help_panel=RULES_PANEL)]
+Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="Processes for the page pass (default: one per CPU, up to 8, on sites of 5,000+ HTML pages; 1: no worker processes).", rich_help_panel=RULES_PANEL)]
 
 
 def audit(
@@ -33,6 +34,7 @@ def audit(
     config: ConfigFile = None,
     rules: RulePaths = None,
     verbose: Verbose = False,
+    jobs: Jobs = None,
     quiet: o.Quiet = False,
     store: o.StorePath = None,
     list_file: o.ListFile = None,
@@ -96,7 +98,7 @@ def audit(
         sink = _jsonl_sink(out) if output_format == "jsonl" else None
         if not quiet and sys.stderr.isatty():
             sys.stderr.write(f"emaudit: auditing {store_path} with {len(settings.rules)} rules…\n")
-        result = audit_store(store_path, settings, target=target, sink=sink)
+        result = audit_store(store_path, settings, target=target, sink=sink, workers=jobs)
         with result:
             if sink is None:
                 render(output_format, result, out, verbose=verbose)

@@ -616,7 +616,7 @@ def _not_a_finding(result: RuleResult, value: Any) -> PluginError:
 
 
 def audit_store(path: str | Path, settings: AuditSettings, *, target: str | None = None,
-                sink: Sink | None = None) -> AuditResult:
+                sink: Sink | None = None, workers: int | None = None) -> AuditResult:
     """Open a crawl store read-only and audit it (what ``emaudit audit STORE`` does)."""
     with Store.open(path) as store:
-        return run_audit(store, settings.rules, target=target, sink=sink)
+        return run_audit(store, settings.rules, target=target, sink=sink, workers=workers)

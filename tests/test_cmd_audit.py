@@ -164,3 +164,10 @@ def test_url_target_crawls_then_audits(tmp_path, capsys, monkeypatch):
     assert pairs == {("test.broken_link", "/"), ("test.client_error", "/gone"), ("test.long_title", "/about")}
     assert doc["target"] == site.url("/") and doc["crawl"]["store"] == str(tmp_path / "crawl.db")
     assert (tmp_path / "crawl.db").exists()
+
+
+def test_jobs_option_gives_the_same_report(store, capsys):
+    _, serial, _ = _run(capsys, store, "-f", "jsonl", "--jobs", "1")
+    code, parallel, _ = _run(capsys, store, "-f", "jsonl", "-j", "3")
+    assert code == 0 and sorted(parallel.splitlines()) == sorted(serial.splitlines())
+    assert _run(capsys, store, "--jobs", "0")[0] == 2
