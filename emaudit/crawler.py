@@ -446,31 +446,34 @@ class Crawler:
         if self.store.get_meta("sitemaps_done") == "1":
             return
         origin = origin_of(self.o.start_url)
-        todo: list[tuple[str, str | None, int]] = []
-        for sm in list(getattr(robots, "sitemaps", []) or []) + [origin + "/sitemap.xml"]:
+        # (url, parent, level, declared): a declared sitemap (robots.txt, an index) that fails is
+        # recorded as invalid; the /sitemap.xml guess answering 404 is simply absent.
+        todo: list[tuple[str, str | None, int, bool]] = []
+        declared = list(getattr(robots, "sitemaps", []) or [])
+        for sm in declared + [origin + "/sitemap.xml"]:
             try:
-                todo.append((normalise(sm), None, 0))
+                todo.append((normalise(sm), None, 0, sm in declared))
             except InvalidURL:
                 continue
         seen: set[str] = set()
         while todo and len(seen) < MAX_SITEMAP_FILES and not self._stopping():
-            url, parent, level = todo.pop(0)
+            url, parent, level, is_declared = todo.pop(0)
             if url in seen:
                 continue
             seen.add(url)
-            children = await self._load_one_sitemap(url, parent, parse_sitemap)
+            children = await self._load_one_sitemap(url, parent, parse_sitemap, is_declared)
             if level < 5:
-                todo.extend((c, url, level + 1) for c in children if c not in seen)
+                todo.extend((c, url, level + 1, True) for c in children if c not in seen)
         self.store.set_meta("sitemaps_done", "1")
 
-    async def _load_one_sitemap(self, url: str, parent: str | None, parse: Callable[..., Any]) -> list[str]:
+    async def _load_one_sitemap(self, url: str, parent: str | None, parse: Callable[..., Any], declared: bool) -> list[str]:
         if self.store.sitemap_known(url):  # resumed after an interruption during sitemap loading
             return []
         if self._private_reason(url) or (not self.o.ignore_robots and not self._robots_allows(url)):
             return []
         result, final_url = await self._fetch_following(url, SITEMAP_MAX_BYTES, hops=5)
         if result.status != 200:
-            if parent is not None or result.status not in (404, 410):
+            if declared or result.status not in (404, 410):
                 self.store.batch(self.store.save_sitemap, url, parent, "invalid", result.status,
                                  result.error or f"HTTP {result.status}", 0, 0, False, [])
             return []
@@ -517,17 +520,25 @@ class Crawler:
         if claimed.internal and not self._robots_allows(claimed.url):
             return self._blocked(claimed)
         await self._polite.wait(origin)
-        keep = claimed.kind == "page"
-        method = "GET"
-        result = await fetch(self._client, claimed.url, method=method, max_bytes=self.o.max_bytes, keep_body=keep,
-                             retries=self.o.retries, deadline=self._deadline, request_timeout=self.o.timeout)
-        if claimed.kind == "external" and result.status in (405, 501, 403, 400):
-            result = await fetch(self._client, claimed.url, max_bytes=1, keep_body=False, retries=0,
-                                 deadline=self._deadline, request_timeout=self.o.timeout)
+        result = await self._fetch_claimed(claimed)
         parsed = None
         if claimed.kind == "page" and result.status == 200 and _is_html(result):
             parsed = await self._parse_async(claimed.url, result)
         return self._to_result(claimed, result, parsed)
+
+    async def _fetch_claimed(self, claimed: Claimed) -> FetchResult:
+        """Pages: GET with the body kept. Resources: GET, body counted then dropped. External
+        links (--check-external): HEAD, then GET when the server does not answer HEAD properly."""
+        assert self._client is not None
+        common = dict(retries=self.o.retries, deadline=self._deadline, request_timeout=self.o.timeout)
+        if claimed.kind == "external":
+            result = await fetch(self._client, claimed.url, method="HEAD", **common)
+            if result.status is not None and result.status not in (400, 403, 404, 405, 406, 500, 501, 503):
+                return result
+            await self._polite.wait(origin_of(claimed.url))
+            return await fetch(self._client, claimed.url, max_bytes=65536, keep_body=False, **common)
+        return await fetch(self._client, claimed.url, max_bytes=self.o.max_bytes, keep_body=claimed.kind == "page",
+                           **common)
 
     async def _parse_async(self, url: str, r: FetchResult) -> ParsedPage:
         """Parse in the worker process pool when there is one (the second core), else here."""

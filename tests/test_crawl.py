@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fixture_site import build_site
-from sitekit import SiteServer
+from sitekit import Resp, SiteServer, html
 
 from emaudit.cli import main
 from emaudit.crawler import CrawlOptions, run_crawl
@@ -223,3 +223,52 @@ def test_cli_errors_are_one_line(args, code, needle, capsys, tmp_path, monkeypat
     assert out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("emaudit: error:") and needle in lines[0], err
+
+
+def test_list_mode_crawls_exactly_the_list(tmp_path, capsys):
+    with SiteServer() as site:
+        build_site(site)
+        listing = tmp_path / "urls.txt"
+        listing.write_text(f"# audit these\n{site.url('/about')}\n\n{site.url('/missing')}\n{site.url('/old')}\n")
+        path = str(tmp_path / "l.emaudit.db")
+        code = main(["crawl", "--list", str(listing), "--store", path, "--format", "json"])
+        requested = [p for p in site.paths() if p != "/robots.txt"]
+    assert code == 0, capsys.readouterr().err
+    assert sorted(requested) == ["/about", "/missing", "/old"]  # no link, redirect or sitemap followed
+    with Store.open(path) as store:
+        fetched = {r.url[len(site.base):]: r.status for r in store.iter_urls(state="done")}
+        home = store.get(site.url("/"))
+        assert store.run_info()["mode"] == "list"
+    assert fetched == {"/about": 200, "/missing": 404, "/old": 301}
+    assert (home.state, home.skip_reason) == ("skipped", "list_mode")  # linked from /about, recorded
+
+
+def test_check_external_head_then_get(tmp_path):
+    with SiteServer() as other, SiteServer() as site:
+        other.routes["/ok"] = Resp(body="fine")
+        other.routes["/nohead"] = lambda req: Resp(405 if req.method == "HEAD" else 200, body="x")
+        site.routes["/"] = Resp(body=html("Home", f'<a href="{other.url("/ok")}">a</a><a href="{other.url("/nohead")}">b</a>'
+                                                  f'<a href="{other.url("/gone")}">c</a>'))
+        path = str(tmp_path / "e.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, check_external=True, sitemaps=False),
+                  handle_signals=False)
+        calls = [(r.method, r.path) for r in other.log]
+    assert ("HEAD", "/ok") in calls and ("GET", "/ok") not in calls
+    assert ("HEAD", "/nohead") in calls and ("GET", "/nohead") in calls
+    with Store.open(path) as store:
+        statuses = {u: store.get(other.url(u)).status for u in ("/ok", "/nohead", "/gone")}
+        assert store.get(other.url("/ok")).internal is False
+    assert statuses == {"/ok": 200, "/nohead": 200, "/gone": 404}
+
+
+def test_declared_sitemap_that_fails_is_recorded(tmp_path):
+    with SiteServer() as site:
+        site.routes["/robots.txt"] = Resp(body=f"User-agent: *\nAllow: /\nSitemap: {site.url('/missing-sitemap.xml')}\n",
+                                          content_type="text/plain")
+        site.routes["/"] = Resp(body=html("Home", "hello"))
+        path = str(tmp_path / "m.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path), handle_signals=False)
+    with Store.open(path) as store:
+        maps = {m["url"]: (m["kind"], m["status"]) for m in store.iter_sitemaps()}
+    # the declared one is invalid; the /sitemap.xml guess (404 too) is not a sitemap at all
+    assert maps == {site.url("/missing-sitemap.xml"): ("invalid", 404)}
