@@ -59,6 +59,7 @@ DEFAULT_APPLIES_TO = {"page": "html", "site": "site"}
 REQUIRED_DOC_SECTIONS = ("What it checks", "Why it matters", "How to fix")
 
 RULE_ATTRIBUTE = "__emaudit_rule__"
+_NO_TARGETS: Mapping[str, Any] = MappingProxyType({})
 T = TypeVar("T")
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 
@@ -243,13 +244,14 @@ class PageView(_Bindable):
     Built by the engine from the store's rows; rules read attributes, never the network or store.
     """
 
-    __slots__ = ("record", "_page", "start_url", "_facts", "_links", "_memo")
+    __slots__ = ("record", "_page", "start_url", "_facts", "_links", "_memo", "_targets")
 
     def __init__(self, record: UrlRecord, page: PageRecord | None, start_url: str) -> None:
         self.record = record
         self._page = page
         self.start_url = start_url
         self._facts: PageFacts | None = page.facts if page is not None else None
+        self._targets: dict[str, Target] = page.targets if page is not None else _NO_TARGETS
         self._links: list[Ref] | None = None
         self._memo: dict[Any, Any] | None = None
 
@@ -376,9 +378,7 @@ class PageView(_Bindable):
 
     def target(self, url: str | None) -> Target | None:
         """What the crawl knows about a ref's target (None: unknown or not loaded)."""
-        if url is None or self._page is None:
-            return None
-        return self._page.targets.get(url)
+        return self._targets.get(url) if url is not None else None  # hot: ~200 calls a page
 
     def finding(self, message: str, *, url: str | None = None, target: str | None = None,
                 snippet: str | None = None, **details: Any) -> Finding:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 import typer
@@ -76,10 +77,13 @@ def _error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the app, funnel every error to one line + exit code."""
     debug = os.environ.get("EMAUDIT_DEBUG") == "1" or "--debug" in (argv if argv is not None else sys.argv)
+    previous = _terminate_as_interrupt()
     try:
         app(args=argv, prog_name="emaudit", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
+        if code == ExitCode.INTERRUPTED:  # Typer turns KeyboardInterrupt into a silent Exit(130)
+            _error("interrupted")
         return code if isinstance(code, int) else (0 if code is None else ExitCode.USAGE)
     except EmauditError as exc:
         if debug:
@@ -98,7 +102,23 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return int(ExitCode.USAGE)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _terminate_as_interrupt() -> object:
+    """SIGTERM (a cron timeout, systemd stop) ends a command like Ctrl-C does: ``finally``
+    blocks run (the store is closed), one stderr line, exit 130. Returns the previous handler."""
+    try:
+        return signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:  # not the main thread (main() called from a test thread)
+        return None
 
 
 def _silence_stdout() -> None:

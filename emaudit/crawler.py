@@ -900,8 +900,9 @@ def _run_loop(crawler: Crawler, handle_signals: bool) -> str:
     if handle_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
+                previous = signal.getsignal(sig)
                 loop.add_signal_handler(sig, crawler.request_stop, "interrupted")
-                installed.append(sig)
+                installed.append((sig, previous))
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
     try:
@@ -910,8 +911,10 @@ def _run_loop(crawler: Crawler, handle_signals: bool) -> str:
         crawler.request_stop("interrupted")
         return loop.run_until_complete(main)
     finally:
-        for sig in installed:
+        for sig, previous in installed:
             loop.remove_signal_handler(sig)
+            if previous is not None:
+                signal.signal(sig, previous)  # asyncio resets to the default: put the caller's handler back
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
