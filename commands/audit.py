@@ -18,7 +18,7 @@ OutputFile = Annotated[Optional[str], typer.Option("--output", "-o", help="Write
 FailOn = Annotated[Optional[str], typer.Option("--fail-on", help="Exit with code 1 when findings of this severity or worse exist: error, warning or notice (default: never).", rich_help_panel=RULES_PANEL)]
 Select = Annotated[Optional[list[str]], typer.Option("--select", help="Only these rules: ids, groups (title) or categories, comma-separated or repeated; replaces the config's select.", rich_help_panel=RULES_PANEL)]
 Ignore = Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip these rules (ids, groups or categories); replaces the config's ignore.", rich_help_panel=RULES_PANEL)]
-ConfigFile = Annotated[Optional[str], typer.Option("--config", help="Configuration file (default: nearest emaudit.toml or pyproject.toml [tool.emaudit]).", rich_help_panel=RULES_PANEL)]
+ConfigFile = Annotated[Optional[str], typer.Option("--config", help="Configuration file (default: the nearest emaudit.toml, or pyproject.toml with a tool.emaudit table).", rich_help_panel=RULES_PANEL)]
 RulePaths = Annotated[Optional[list[str]], typer.Option("--rules", help="Load extra rules from a .py file or a folder of .py files (repeatable).", rich_help_panel=RULES_PANEL)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Table: list every finding, not only examples.", rich_help_panel=RULES_PANEL)]
 Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="Processes for the page pass (default: one per CPU, up to 8, on sites of 5,000+ HTML pages; 1: no worker processes).", rich_help_panel=RULES_PANEL)]
