@@ -20,10 +20,7 @@ import dataclasses
 import re
 import os
 import signal
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,8 +44,8 @@ from emaudit.store import (
     NewUrl,
     PreparedPage,
     Store,
-    prepare_page,
 )
+from emaudit.parseworker import ParsedPage, ParsePool, WorkerDied, parse_page
 from emaudit.urls import InvalidURL, Scope, host_of, is_private_host, normalise, origin_of, registrable_suffix, resolve, url_id
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB
@@ -219,49 +216,6 @@ def path_pattern(url: str) -> str:
 
 
 @dataclass(slots=True)
-class ParsedPage:
-    """What the parse step returns to the crawler (picklable: it may come from a worker process)."""
-
-    prepared: PreparedPage  # the store rows (facts JSON, link rows)
-    targets: list[tuple[int, str, str, bool]]  # (url id, url, ref kind, rel nofollow) of refs with a URL
-    canonical_url: str | None
-    noindex: bool
-    nofollow: bool
-
-
-def parse_page(body: bytes, url: str, content_type: str | None, headers: dict[str, str],
-               strip_query: tuple[str, ...]) -> ParsedPage:
-    """Bytes → facts → store rows, in one pure function (runs in the parse worker process)."""
-    from emaudit.extract import extract
-
-    facts = extract(body, url, content_type=content_type, headers=headers, strip_query=strip_query)
-    pairs = [(url_id(r.url) if r.url is not None else None, r) for r in facts.refs]
-    targets = [(uid, r.url, r.kind, r.nofollow) for uid, r in pairs if uid is not None]
-    canonical = facts.canonicals[0].get("url") if facts.canonicals else None
-    if canonical is not None and not str(canonical).startswith(("http://", "https://")):
-        canonical = None
-    prepared = prepare_page(facts, pairs)
-    return ParsedPage(prepared, targets, canonical, facts.noindex, facts.nofollow)
-
-
-def _parse_worker_init() -> None:
-    """Parse workers leave Ctrl-C to the crawler (which stops them in order) and die with it.
-
-    On Linux the kernel kills a worker whose crawler died (SIGKILL, OOM killer): no orphan keeps
-    running or holds the terminal's pipes open.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-
-
-@dataclass(slots=True)
 class _PageWrite:
     url_id: int
     prepared: PreparedPage
@@ -306,7 +260,7 @@ class Crawler:
         self._stop: asyncio.Event | None = None  # created inside the loop
         self._stop_reason: str | None = None
         self._client: httpx.AsyncClient | None = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ParsePool | None = None
         self._deadline: float | None = None
 
     # ------------------------------------------------------------------ discovery
@@ -543,11 +497,11 @@ class Crawler:
     async def _parse_async(self, url: str, r: FetchResult) -> ParsedPage:
         """Parse in the worker process pool when there is one (the second core), else here."""
         args = (r.body, url, r.content_type, r.headers, self._strip)
-        if self._pool is not None:
+        if self._pool is not None and self._pool.alive:
             try:
-                return await asyncio.get_running_loop().run_in_executor(self._pool, parse_page, *args)
-            except BrokenProcessPool:
-                self._pool = None  # a worker died (OOM killer?): carry on in-process
+                return await self._pool.parse(*args)
+            except WorkerDied:
+                pass  # a worker was killed (OOM killer?): carry on in-process
         return parse_page(*args)
 
     def _failed(self, claimed: Claimed, exc: Exception) -> _Result:
@@ -640,7 +594,7 @@ class Crawler:
         self._stop = asyncio.Event()
         if self.o.max_time:
             self._deadline = time.monotonic() + self.o.max_time
-        self._pool = self._start_pool()
+        self._pool = await self._start_pool()
         try:
             async with make_async_client(self.o.http_settings()) as client:
                 self._client = client
@@ -651,22 +605,19 @@ class Crawler:
                     self._flush(force=True)
         finally:
             if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+                await self._pool.close()
         return self._stop_reason or "finished"
 
-    def _start_pool(self) -> ProcessPoolExecutor | None:
+    async def _start_pool(self) -> ParsePool | None:
         workers = self.o.parse_workers
         if workers < 0:
             workers = 1 if (os.cpu_count() or 1) > 1 else 0
-        if workers == 0:
+        if workers == 0 or self.o.list_urls is not None and len(self.o.list_urls) < 50:
             return None
-        import multiprocessing
-
-        # spawn: workers are the crawler's own children (so they can die with it) and start
-        # clean, without the event loop, the SQLite connection or the progress thread.
-        return ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_parse_worker_init
-        )
+        try:
+            return await ParsePool.start(workers)
+        except OSError:
+            return None  # cannot start a process here: parse in-process
 
     async def _seed(self) -> None:
         start_origin = origin_of(self.o.start_url)

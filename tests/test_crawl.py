@@ -272,3 +272,46 @@ def test_declared_sitemap_that_fails_is_recorded(tmp_path):
         maps = {m["url"]: (m["kind"], m["status"]) for m in store.iter_sitemaps()}
     # the declared one is invalid; the /sitemap.xml guess (404 too) is not a sitemap at all
     assert maps == {site.url("/missing-sitemap.xml"): ("invalid", 404)}
+
+
+def _facts_snapshot(path):
+    with Store.open(path) as store:
+        pages = {p.url.url: (p.facts.to_json_dict(), [r.to_row() for r in p.facts.refs]) for p in store.iter_pages(with_refs=True)}
+        urls = {r.url: (r.state, r.status, r.depth) for r in store.iter_urls()}
+    return pages, urls
+
+
+def test_parse_worker_gives_the_same_store_as_in_process(tmp_path):
+    with SiteServer() as site:
+        build_site(site)
+        stores = []
+        for workers in (0, 1):
+            path = str(tmp_path / f"w{workers}.emaudit.db")
+            run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, parse_workers=workers), handle_signals=False)
+            stores.append(_facts_snapshot(path))
+    assert stores[0] == stores[1]
+    assert len(stores[0][0]) == 9
+
+
+def test_a_killed_parse_worker_does_not_stop_the_crawl(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from emaudit import parseworker
+
+    original = parseworker.ParsePool.start
+
+    async def start_then_kill(workers):
+        pool = await original(workers)
+        for child in pool._children:
+            os.kill(child.proc.pid, signal.SIGKILL)
+        return pool
+
+    monkeypatch.setattr(parseworker.ParsePool, "start", start_then_kill)
+    with SiteServer() as site:
+        build_site(site)
+        path = str(tmp_path / "k.emaudit.db")
+        summary = run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, parse_workers=1), handle_signals=False)
+    assert summary.state == "finished"
+    pages, _ = _facts_snapshot(path)
+    assert len(pages) == 9
