@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-
 from emaudit.commands import _options as o
 
 RULES_PANEL = "Rules and report"
 STORE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 Format = Annotated[str, typer.Option("--format", "-f", help="Report format: table, json, jsonl, csv or markdown.", rich_help_panel=RULES_PANEL)]
-OutputFile = Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report to this file (atomically) instead of stdout.", rich_help_panel=RULES_PANEL)]
-FailOn = Annotated[Optional[str], typer.Option("--fail-on", help="Exit with code 1 when findings of this severity or worse exist: error, warning or notice (default: never).", rich_help_panel=RULES_PANEL)]
-Select = Annotated[Optional[list[str]], typer.Option("--select", help="Only these rules: ids, groups (title) or categories, comma-separated or repeated; replaces the config's select.", rich_help_panel=RULES_PANEL)]
-Ignore = Annotated[Optional[list[str]], typer.Option("--ignore", help="Skip these rules (ids, groups or categories); replaces the config's ignore.", rich_help_panel=RULES_PANEL)]
-ConfigFile = Annotated[Optional[str], typer.Option("--config", help="Configuration file (default: the nearest emaudit.toml, or pyproject.toml with a tool.emaudit table).", rich_help_panel=RULES_PANEL)]
-RulePaths = Annotated[Optional[list[str]], typer.Option("--rules", help="Load extra rules from a .py file or a folder of .py files (repeatable).", rich_help_panel=RULES_PANEL)]
+OutputFile = Annotated[str | None, typer.Option("--output", "-o", help="Write the report to this file (atomically) instead of stdout.", rich_help_panel=RULES_PANEL)]
+FailOn = Annotated[str | None, typer.Option("--fail-on", help="Exit with code 1 when findings of this severity or worse exist: error, warning or notice (default: never).", rich_help_panel=RULES_PANEL)]
+Select = Annotated[list[str] | None, typer.Option("--select", help="Only these rules: ids, groups (title) or categories, comma-separated or repeated; replaces the config's select.", rich_help_panel=RULES_PANEL)]
+Ignore = Annotated[list[str] | None, typer.Option("--ignore", help="Skip these rules (ids, groups or categories); replaces the config's ignore.", rich_help_panel=RULES_PANEL)]
+ConfigFile = Annotated[str | None, typer.Option("--config", help="Configuration file (default: the nearest emaudit.toml, or pyproject.toml with a tool.emaudit table).", rich_help_panel=RULES_PANEL)]
+RulePaths = Annotated[list[str] | None, typer.Option("--rules", help="Load extra rules from a .py file or a folder of .py files (repeatable).", rich_help_panel=RULES_PANEL)]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Table: list every finding, not only examples.", rich_help_panel=RULES_PANEL)]
-Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, max=64, help="Processes for the page pass (default: one per CPU, up to 8, on sites of 5,000+ HTML pages; 1: no worker processes).", rich_help_panel=RULES_PANEL)]
+Jobs = Annotated[int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Processes for the page pass (default: one per CPU, up to 8, on sites of 5,000+ HTML pages; 1: no worker processes).", rich_help_panel=RULES_PANEL)]
 
 
 def audit(
@@ -86,13 +85,15 @@ def audit(
     if _is_store(target):
         store_path = target
     else:
-        crawl_args = dict(store=store, list_file=list_file, subdomains=subdomains, include=include, exclude=exclude,
-                          max_pages=max_pages, max_depth=max_depth, max_url_length=max_url_length, max_time=max_time,
-                          max_pattern_chain=max_pattern_chain, strip_query=strip_query, no_sitemaps=no_sitemaps,
-                          no_resources=no_resources, check_external=check_external, follow_nofollow=follow_nofollow,
-                          ignore_robots=ignore_robots, allow_private=allow_private, user_agent=user_agent,
-                          concurrency=concurrency, rate=rate, retries=retries, timeout=timeout, max_bytes=max_bytes,
-                          http2=http2, header=header, auth=auth, insecure=insecure)
+        crawl_args = {
+            "store": store, "list_file": list_file, "subdomains": subdomains, "include": include, "exclude": exclude,
+            "max_pages": max_pages, "max_depth": max_depth, "max_url_length": max_url_length, "max_time": max_time,
+            "max_pattern_chain": max_pattern_chain, "strip_query": strip_query, "no_sitemaps": no_sitemaps,
+            "no_resources": no_resources, "check_external": check_external, "follow_nofollow": follow_nofollow,
+            "ignore_robots": ignore_robots, "allow_private": allow_private, "user_agent": user_agent,
+            "concurrency": concurrency, "rate": rate, "retries": retries, "timeout": timeout, "max_bytes": max_bytes,
+            "http2": http2, "header": header, "auth": auth, "insecure": insecure,
+        }
         store_path = _crawl(target, crawl_args, quiet)
     with open_output(output, terminal=output_format == "table") as out:
         sink = _jsonl_sink(out) if output_format == "jsonl" else None

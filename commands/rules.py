@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
-RuleId = Annotated[Optional[str], typer.Argument(help="A rule id (e.g. title.too_long): show its documentation and options.", show_default=False)]
+RuleId = Annotated[str | None, typer.Argument(help="A rule id (e.g. title.too_long): show its documentation and options.", show_default=False)]
 Format = Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for programs).")]
-RulePaths = Annotated[Optional[list[str]], typer.Option("--rules", help="Also load rules from a .py file or a folder of .py files (repeatable).")]
+RulePaths = Annotated[list[str] | None, typer.Option("--rules", help="Also load rules from a .py file or a folder of .py files (repeatable).")]
 
 SCHEMA = "emaudit.rules/1"
 
@@ -112,8 +112,8 @@ def _rule_markdown(registry: Any, spec: Any) -> str:
     """A rule's documentation as Markdown: header facts, docstring sections, options."""
     plugin = registry.plugin_of(spec.id)
     lines = [f"# {spec.id}: {spec.title}", "",
-             f"Category **{spec.category}** · severity **{spec.severity}** · scope **{spec.scope}**"
-             f" · applies to **{spec.applies_to}** · from plugin *{plugin.name}*", ""]
+             (f"Category **{spec.category}** · severity **{spec.severity}** · scope **{spec.scope}**"
+              f" · applies to **{spec.applies_to}** · from plugin *{plugin.name}*"), ""]
     for heading, body in spec.doc.items():
         if heading != "Options":
             lines += [f"## {heading}", "", body, ""]

@@ -117,7 +117,7 @@ def parse_doc(docstring: str | None) -> dict[str, str]:
 
 def rule(
     *,
-    id: str,  # noqa: A002 - the contract's keyword
+    id: str,
     category: str,
     severity: str,
     scope: str,
@@ -244,7 +244,7 @@ class PageView(_Bindable):
     Built by the engine from the store's rows; rules read attributes, never the network or store.
     """
 
-    __slots__ = ("record", "_page", "start_url", "_facts", "_links", "_memo", "_targets")
+    __slots__ = ("_facts", "_links", "_memo", "_page", "_targets", "record", "start_url")
 
     def __init__(self, record: UrlRecord, page: PageRecord | None, start_url: str) -> None:
         self.record = record
@@ -394,7 +394,7 @@ class PageView(_Bindable):
 class SiteView(_Bindable):
     """Read-only view of the whole crawl for site rules: query the store, do not hoard pages."""
 
-    __slots__ = ("store", "start_url")
+    __slots__ = ("start_url", "store")
 
     def __init__(self, store: Store, start_url: str) -> None:
         self.store = store

@@ -32,7 +32,15 @@ from typing import Any
 from emaudit.api import PAGE_UNITS, SEVERITIES, Finding, PageView, SiteView
 from emaudit.config import ActiveRule, Config, load_config, resolve_rules
 from emaudit.errors import PluginError
-from emaudit.scoring import RuleTally, Scores, as_score, compute_scores, impact, importance, pass_rate
+from emaudit.scoring import (
+    RuleTally,
+    Scores,
+    as_score,
+    compute_scores,
+    impact,
+    importance,
+    pass_rate,
+)
 from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord
 
 Sink = Callable[[Finding], None]
@@ -147,7 +155,7 @@ class AuditResult:
     def close(self) -> None:
         self.findings.close()
 
-    def __enter__(self) -> AuditResult:
+    def __enter__(self) -> AuditResult:  # noqa: PYI034 - a dataclass, not meant to be subclassed
         return self
 
     def __exit__(self, *exc: object) -> None:

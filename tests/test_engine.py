@@ -116,7 +116,7 @@ def test_sink_gets_every_finding_as_produced(site):
 def test_issue_ranking_and_examples(site):
     with audit_store(site, _settings()) as result:
         issues = result.issues
-        assert [r.id for r in issues][0] == "test.broken_link"  # error on the home page: highest impact
+        assert issues[0].id == "test.broken_link"  # error on the home page: highest impact
         impacts = [r.impact for r in issues]
         assert impacts == sorted(impacts, reverse=True)
         assert issues[0].examples[0] == BASE + "/"  # the home page (depth 0, most inlinks) first

@@ -99,7 +99,7 @@ def test_entry_point_may_name_a_tuple_of_rules(tmp_path, monkeypatch):
 def test_builtin_is_imported_directly_when_not_installed(tmp_path, monkeypatch):
     _plugin(tmp_path, "fake_builtin_rules", "builtin.check")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(registry_module, "_entry_points", lambda: [])
+    monkeypatch.setattr(registry_module, "_entry_points", list)
     monkeypatch.setattr(registry_module, "BUILTIN_MODULE", "fake_builtin_rules")
     reg = load_registry()
     assert reg.ids == ["builtin.check"]

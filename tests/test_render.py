@@ -173,10 +173,9 @@ def test_safe_helpers():
 def test_output_file_is_written_atomically(tmp_path):
     target = tmp_path / "report.json"
     target.write_text("previous", encoding="utf-8")
-    with pytest.raises(RuntimeError):
-        with open_output(str(target)) as out:
-            out.write("half a rep")
-            raise RuntimeError("render failed")
+    with pytest.raises(RuntimeError), open_output(str(target)) as out:
+        out.write("half a rep")
+        raise RuntimeError("render failed")
     assert target.read_text(encoding="utf-8") == "previous"
     with open_output(str(target)) as out:
         out.write("new report\n")
@@ -187,6 +186,5 @@ def test_output_file_is_written_atomically(tmp_path):
 def test_output_into_a_missing_folder_is_a_usage_error(tmp_path):
     from emaudit.errors import UsageError
 
-    with pytest.raises(UsageError, match="cannot write"):
-        with open_output(str(tmp_path / "nope" / "r.json")):
-            pass
+    with pytest.raises(UsageError, match="cannot write"), open_output(str(tmp_path / "nope" / "r.json")):
+        pass

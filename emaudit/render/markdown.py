@@ -31,8 +31,7 @@ def render(result: Any, out: TextIO, *, verbose: bool = False) -> None:
 def _scores(result: Any, out: TextIO) -> None:
     out.write(f"## Scores\n\n**Overall: {_score(result.scores.overall)} / 100**\n\n")
     out.write("| Category | Score |\n|---|---:|\n")
-    for category, score in result.scores.categories.items():
-        out.write(f"| {category} | {_score(score)} |\n")
+    out.writelines(f"| {category} | {_score(score)} |\n" for category, score in result.scores.categories.items())
     out.write("\n")
 
 
@@ -56,8 +55,7 @@ def _findings(result: Any, out: TextIO) -> None:
     out.write("## Findings\n")
     for r in result.issues:
         out.write(f"\n### `{r.id}`: {markdown_text(r.title)} ({r.severity}, {r.count})\n\n")
-        for f in result.findings.for_rule(r.id):
-            out.write(f"- {markdown_url(f.url)}: {markdown_text(f.message)}\n")
+        out.writelines(f"- {markdown_url(f.url)}: {markdown_text(f.message)}\n" for f in result.findings.for_rule(r.id))
 
 
 def _score(score: float | None) -> str:
