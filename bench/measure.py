@@ -169,11 +169,13 @@ def run_measured(
     env: dict[str, str] | None = None,
     interrupt: Callable[[float], bool] | None = None,
     cwd: Path | None = None,
+    shutdown_grace: float = 30.0,
 ) -> RunResult:
     """Run ``cmd`` to completion (bounded by ``timeout``) and measure it.
 
-    ``interrupt(elapsed)`` is called every 50 ms; when it first returns True the child gets SIGINT
-    (the resume test's simulated Ctrl-C).
+    ``interrupt(elapsed)`` is called every 50 ms; when it first returns True the child's process
+    group gets SIGINT (the resume test's simulated Ctrl-C), and from then on the child has
+    ``shutdown_grace`` seconds to exit before it is terminated (``timed_out``), then killed.
     """
     log_dir.mkdir(parents=True, exist_ok=True)
     res = RunResult(name, cmd, stdout_path=log_dir / f"{name}.stdout", stderr_path=log_dir / f"{name}.stderr")
@@ -186,7 +188,7 @@ def run_measured(
     waiter = _ExitWaiter(proc.pid)
     status = rusage = None
     try:
-        status, rusage = _wait_loop(proc, res, waiter, start, timeout, interrupt)
+        status, rusage = _wait_loop(proc, res, waiter, start, timeout, interrupt, shutdown_grace)
     finally:
         waiter.close()
         if status is None:  # harness interrupted or failed: never leave the child behind
@@ -198,7 +200,7 @@ def run_measured(
     return res
 
 
-def _wait_loop(proc, res, waiter, start, timeout, interrupt):
+def _wait_loop(proc, res, waiter, start, timeout, interrupt, shutdown_grace):
     deadline = start + timeout
     kill_at = None
     next_sample = 0.0
@@ -215,6 +217,7 @@ def _wait_loop(proc, res, waiter, start, timeout, interrupt):
         if interrupt and not res.signalled and interrupt(now - start):
             res.signalled, res.signal_at_s = True, now - start
             signal_group(proc, signal.SIGINT)  # as a terminal's Ctrl-C does
+            deadline = min(deadline, now + shutdown_grace)
         if now >= deadline and kill_at is None:
             res.timed_out, kill_at = True, now + KILL_GRACE
             signal_group(proc, signal.SIGTERM)

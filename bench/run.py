@@ -114,6 +114,7 @@ def machine_info() -> dict:
         "loadavg_at_start": os.getloadavg(),
         "versions": _versions(),
         "git_commit": _git_commit(),
+        "git_dirty": _git_dirty(),
     }
 
 
@@ -136,6 +137,15 @@ def _git_commit() -> str | None:
     return None
 
 
+def _git_dirty() -> list[str]:
+    """Uncommitted changes to the code under test: the figures are for the working tree, not HEAD."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        cmd = ["git", "-C", str(tools.REPO), "status", "--porcelain", "--", "emaudit", "commands", "rules"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=10)
+        return [line.strip() for line in out.stdout.splitlines()]
+    return []
+
+
 def other_benchmarks() -> list[str]:
     """Command lines of other bench/ scripts running on this machine: they skew every figure."""
     found = []
@@ -147,6 +157,15 @@ def other_benchmarks() -> list[str]:
             if any(a.endswith((b"bench/run.py", b"bench/bench_extract.py")) for a in argv[:3]):
                 found.append(" ".join(a.decode(errors="replace") for a in argv if a)[:200])
     return found
+
+
+def emaudit_location(env: dict[str, str]) -> str | None:
+    """Which emaudit the children import (PYTHONPATH can point at another checkout)."""
+    code = "import emaudit, os; print(os.path.dirname(emaudit.__file__))"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, cwd="/")
+        return out.stdout.strip() or None
+    return None
 
 
 def _prune_logs(logs: Path, keep: int = 10, min_age_s: float = 6 * 3600) -> None:
@@ -401,19 +420,27 @@ class Bench:
             f"{at_interrupt} pages in store, integrity {integrity}")  # fmt: skip
         second = tools.run_emaudit_resume(self.ctx, server.base_url, store, pages)
         total = first.wall_s + second.wall_s
+        signal_at = first.signal_at_s or first.wall_s
         result = {
             "baseline_seconds": base["seconds"],
             "baseline_pages": base["pages"],
             "interrupt_trigger": state["trigger"],
+            "sigint_at_s": round(signal_at, 3),
+            # Ctrl-C to exit: how long a user waits at the prompt (and what the grace cut off).
+            "shutdown_s": round(first.wall_s - signal_at, 3),
             "interrupted": report.row("emaudit (interrupted)", first) | {"pages_in_store": at_interrupt, "integrity": integrity},
             "resumed": report.row("emaudit --resume", second) | {"pages_in_store": tools.store_page_count(store)},
             "total_seconds": round(total, 3),
             "overhead_pct": round(100 * (total / base["seconds"] - 1), 1),
+            # The same without the shutdown: the cost of stopping and restarting the work itself.
+            "overhead_excl_shutdown_pct": round(100 * ((signal_at + second.wall_s) / base["seconds"] - 1), 1),
         }
-        result["status"] = "ok" if first.returncode == 130 and second.returncode == 0 else "check exit codes"
+        result["status"] = _resume_status(first, second, result["resumed"]["pages_in_store"], base["pages"])
         say(f"  resumed run: exit {second.returncode} after {second.wall_s:.2f} s; "
-            f"final pages {result['resumed']['pages_in_store']} vs {base['pages']} uninterrupted; "
-            f"overhead {result['overhead_pct']:+.1f} % ({total:.2f} s vs {base['seconds']:.2f} s)")  # fmt: skip
+            f"final pages {result['resumed']['pages_in_store']} vs {base['pages']} uninterrupted\n"
+            f"  shutdown after SIGINT {result['shutdown_s']:.2f} s; overhead {result['overhead_pct']:+.1f} % "
+            f"({total:.2f} s vs {base['seconds']:.2f} s), {result['overhead_excl_shutdown_pct']:+.1f} % without the shutdown\n"
+            f"  status: {result['status']}")  # fmt: skip
         return result
 
     # -- --startup ------------------------------------------------------------------------------
@@ -461,6 +488,20 @@ class Bench:
         tmp.write_text(json.dumps(self.results, indent=2, ensure_ascii=False, default=str) + "\n")
         os.replace(tmp, path)
         say(f"\nresults written to {path}")
+
+
+def _resume_status(first, second, final_pages: int | None, baseline_pages: int) -> str:
+    problems = []
+    if first.timed_out:
+        problems.append(f"the crawl did not exit within {first.wall_s - (first.signal_at_s or 0):.0f} s of SIGINT "
+                        f"(terminated/killed, exit {first.returncode})")  # fmt: skip
+    elif first.returncode != 130:
+        problems.append(f"interrupted run exited {first.returncode}, expected 130")
+    if second.returncode != 0:
+        problems.append(f"resume exited {second.returncode}")
+    if final_pages is not None and final_pages != baseline_pages:
+        problems.append(f"{final_pages} pages after resume vs {baseline_pages} in one go")
+    return "ok" if not problems else "; ".join(problems)
 
 
 def _site_parent(work: Path, pages: int) -> Path:
@@ -553,6 +594,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_modes(bench: Bench, args: argparse.Namespace) -> None:
     bench.results["emaudit_version"] = tools.emaudit_version(bench.ctx)
+    bench.results["emaudit_location"] = emaudit_location(bench.ctx.env)
+    say(f"emaudit package: {bench.results['emaudit_location']}")
+    dirty = bench.results["machine"]["git_dirty"]
+    if dirty and str(bench.results["emaudit_location"] or "").startswith(str(tools.REPO)):
+        say(f"note: emaudit has uncommitted changes ({len(dirty)} files): measuring the working tree, not HEAD")
     say(f"emaudit: {bench.results['emaudit_version'] or 'not installed / --version failed'}")
     extra_modes = args.scale or args.audit_scale or args.resume_test or args.startup
     rows: dict[str, dict] = {}
