@@ -149,6 +149,8 @@ class ParsePool:
         return await child.submit(args)
 
     async def close(self) -> None:
+        import asyncio
+
         await asyncio.gather(*(c.close() for c in self._children), return_exceptions=True)
 
 
