@@ -7,6 +7,8 @@ every rule module and must answer in a blink.
 The engine (:mod:`emaudit.audit`) builds one :class:`PageView` per audited URL and binds it to
 each rule in turn before calling the rule, so ``page.finding(...)`` knows the rule id, the
 effective severity (after configuration) and the category without the rule repeating them.
+Beyond the contract: :func:`evaluate` runs one rule on one view (rule tests), and
+:meth:`PageView.memo` shares a value derived from a page between the rules run on it.
 """
 
 from __future__ import annotations
