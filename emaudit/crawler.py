@@ -418,7 +418,8 @@ class Crawler:
             children = await self._load_one_sitemap(url, parent, parse_sitemap, is_declared)
             if level < 5:
                 todo.extend((c, url, level + 1, True) for c in children if c not in seen)
-        self.store.set_meta("sitemaps_done", "1")
+        if not self._stopping():  # interrupted: --resume reads the sitemaps not read yet
+            self.store.set_meta("sitemaps_done", "1")
 
     async def _load_one_sitemap(self, url: str, parent: str | None, parse: Callable[..., Any], declared: bool) -> list[str]:
         if self.store.sitemap_known(url):  # resumed after an interruption during sitemap loading
