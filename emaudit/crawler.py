@@ -164,14 +164,16 @@ class Progress:
 class _Politeness:
     """Per-origin request spacing (``--rate`` and robots.txt crawl-delay).
 
-    The time of every request is remembered, even before the origin's delay is known, so the
-    first requests after robots.txt is read are spaced too.
+    With a delay, requests to an origin take turns: each waits until ``interval`` seconds after
+    the previous one actually started (a loaded event loop can only make gaps longer). The time
+    of every request is remembered, even before the origin's delay is known.
     """
 
     def __init__(self, rate: float | None) -> None:
         self._base = 1.0 / rate if rate else 0.0
         self._interval: dict[str, float] = {}
         self._last: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def set_delay(self, origin: str, crawl_delay: float | None) -> None:
         """Set the origin's spacing, counted from now (robots.txt has just been answered)."""
@@ -180,14 +182,15 @@ class _Politeness:
 
     async def wait(self, origin: str) -> None:
         interval = self._interval.get(origin, self._base)
-        now = time.monotonic()
         if interval <= 0:
-            self._last[origin] = now
+            self._last[origin] = time.monotonic()
             return
-        slot = max(now, self._last.get(origin, -interval) + interval)
-        self._last[origin] = slot  # reserve the slot before sleeping: no lock needed in one loop
-        if slot > now:
-            await asyncio.sleep(slot - now)
+        lock = self._locks.setdefault(origin, asyncio.Lock())
+        async with lock:
+            delay = self._last.get(origin, 0.0) + interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._last[origin] = time.monotonic()
 
 
 class _SeenCache:
@@ -812,8 +815,7 @@ def run_crawl(
         elapsed = time.monotonic() - started
         state = "interrupted" if reason == "interrupted" else ("finished" if reason == "finished" else "stopped")
         try:
-            if state != "interrupted":
-                store.finalize()
+            store.finalize()  # also when interrupted: the partial store can be audited as it is
             store.set_run_state(state, elapsed_add=elapsed)
             summary = _summary(store, options, state, reason)
         finally:

@@ -135,8 +135,6 @@ CREATE TABLE links (
     raw TEXT,
     extra TEXT
 );
-CREATE INDEX links_src ON links (src);
-CREATE INDEX links_dst ON links (dst, kind);
 CREATE TABLE sitemaps (
     url TEXT PRIMARY KEY,
     parent TEXT,
@@ -157,9 +155,11 @@ CREATE TABLE sitemap_entries (
 CREATE INDEX sitemap_entries_url ON sitemap_entries (url_id);
 """
 
-# Indexes only needed by the audit: built once at the end of the crawl (cheaper than
-# maintaining them on every insert).
+# Indexes only needed by the audit: built once at the end of the crawl (a sort is far cheaper
+# than ~100 random index insertions per page), dropped again when a crawl resumes.
 _AUDIT_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS links_src ON links (src)",
+    "CREATE INDEX IF NOT EXISTS links_dst ON links (dst, kind)",
     "CREATE INDEX IF NOT EXISTS pages_title ON pages (title_key) WHERE indexable = 1",
     "CREATE INDEX IF NOT EXISTS pages_description ON pages (description_key) WHERE indexable = 1",
     "CREATE INDEX IF NOT EXISTS pages_h1 ON pages (h1_key) WHERE indexable = 1",
@@ -533,7 +533,7 @@ class Store:
     @staticmethod
     def _pragmas(conn: sqlite3.Connection, *, writable: bool) -> None:
         conn.execute("PRAGMA busy_timeout = 5000")
-        conn.execute("PRAGMA cache_size = -16000")  # 16 MB page cache: bounded memory
+        conn.execute("PRAGMA cache_size = -8000")  # 8 MB page cache: bounded memory (the OS caches the rest)
         conn.execute("PRAGMA temp_store = FILE")
         if writable:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -723,8 +723,9 @@ class Store:
         self, url_id: int, page: PreparedPage, canonical_id: int | None, canonical_url: str | None, indexable: bool
     ) -> None:
         """Store a page's facts and link rows (prepared by :func:`prepare_page`, maybe in a worker)."""
+        # A page is written once: with its fetch result, in one transaction (a URL whose result
+        # was not committed is fetched again on resume, and had no rows yet).
         self._conn.execute(_PAGE_INSERT, (url_id, canonical_id, canonical_url, int(indexable), *page.values))
-        self._conn.execute("DELETE FROM links WHERE src = ?", (url_id,))  # idempotent on re-fetch
         self._conn.executemany(_LINK_INSERT, [(url_id, *row) for row in page.link_rows])
 
     def add_link(self, src: int, dst: int | None, kind: str, raw: str | None = None) -> None:
@@ -757,9 +758,12 @@ class Store:
         return self._write(_do)
 
     def requeue_unfinished(self) -> int:
-        """On resume: URLs claimed but not recorded go back to the frontier."""
+        """On resume: URLs claimed but not recorded go back to the frontier (and the audit
+        indexes go until the crawl is finalised again)."""
 
         def _do() -> int:
+            for name in ("links_src", "links_dst", "pages_title", "pages_description", "pages_h1", "pages_content"):
+                self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             return self._conn.execute("UPDATE urls SET state = 'queued' WHERE state = 'fetching'").rowcount
 
         return self._write(_do)
@@ -799,13 +803,13 @@ class Store:
 
         def _do() -> None:
             c = self._conn
-            c.execute(
-                "UPDATE urls SET inlinks = COALESCE((SELECT n FROM (SELECT dst, COUNT(DISTINCT src) AS n"
-                " FROM links WHERE kind = 'a' AND dst IS NOT NULL GROUP BY dst) AS t WHERE t.dst = urls.id), 0)"
-            )
-            self._resolve_redirects(max_hops)
             for stmt in _AUDIT_INDEXES:
                 c.execute(stmt)
+            c.execute(
+                "UPDATE urls SET inlinks = (SELECT COUNT(DISTINCT src) FROM links"
+                " WHERE links.dst = urls.id AND links.kind = 'a')"
+            )
+            self._resolve_redirects(max_hops)
 
         self._write(_do)
         try:
