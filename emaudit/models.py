@@ -103,8 +103,8 @@ class PageFacts:
 
     @classmethod
     def from_json_dict(cls, data: dict[str, Any], refs: list[Ref] | None = None) -> PageFacts:
-        known = {f.name for f in dataclasses.fields(cls)}
-        kwargs = {k: v for k, v in data.items() if k in known and k != "refs"}
+        known = _FACT_FIELDS
+        kwargs = {k: v for k, v in data.items() if k in known}
         if "headings" in kwargs:
             kwargs["headings"] = [tuple(h) for h in kwargs["headings"]]
         facts = cls(**kwargs)
@@ -140,3 +140,7 @@ class PageFacts:
     @property
     def nofollow(self) -> bool:
         return "nofollow" in self.robots_directives()
+
+
+# Fields read back from the stored JSON (computed once: from_json_dict runs for every page audited).
+_FACT_FIELDS = frozenset(f.name for f in dataclasses.fields(PageFacts)) - {"refs"}

@@ -57,15 +57,24 @@ def status_of(target: Target) -> int | str:
 
 
 def unique_links(page: PageView, kinds: Sequence[str] = ("a",)) -> Iterator[tuple[Ref, Target]]:
-    """Refs of ``kinds`` with a known target, once per target URL (a repeated link is one link)."""
+    """Refs of ``kinds`` with a known target, once per target URL (a repeated link is one link).
+
+    Computed once per page and kind set (several links.* rules walk the same list).
+    """
+    return iter(page.memo(("unique_links", tuple(kinds)), lambda: _unique_links(page, tuple(kinds))))
+
+
+def _unique_links(page: PageView, kinds: tuple[str, ...]) -> list[tuple[Ref, Target]]:
     seen: set[str] = set()
+    out: list[tuple[Ref, Target]] = []
     for ref in page.refs:
         if ref.kind not in kinds or ref.url is None or ref.url in seen:
             continue
         seen.add(ref.url)
         target = page.target(ref.url)
         if target is not None:
-            yield ref, target
+            out.append((ref, target))
+    return out
 
 
 def origin(url: str) -> str:
