@@ -130,7 +130,12 @@ def _silence_stdout() -> None:
 
 
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    # The command is over (output written, store closed): a late Ctrl-C or SIGTERM must not turn
+    # its exit code into a death by signal while the interpreter shuts down.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
