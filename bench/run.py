@@ -429,7 +429,8 @@ class Bench:
             # Ctrl-C to exit: how long a user waits at the prompt (and what the grace cut off).
             "shutdown_s": round(first.wall_s - signal_at, 3),
             "interrupted": report.row("emaudit (interrupted)", first) | {"pages_in_store": at_interrupt, "integrity": integrity},
-            "resumed": report.row("emaudit --resume", second) | {"pages_in_store": tools.store_page_count(store)},
+            # its summary counts the whole crawl: pages_new is what the resumed run itself fetched
+            "resumed": report.row("emaudit --resume", second) | _pages_new(store, at_interrupt),
             "total_seconds": round(total, 3),
             "overhead_pct": round(100 * (total / base["seconds"] - 1), 1),
             # The same without the shutdown: the cost of stopping and restarting the work itself.
@@ -488,6 +489,11 @@ class Bench:
         tmp.write_text(json.dumps(self.results, indent=2, ensure_ascii=False, default=str) + "\n")
         os.replace(tmp, path)
         say(f"\nresults written to {path}")
+
+
+def _pages_new(store: Path, before: int | None) -> dict:
+    final = tools.store_page_count(store)
+    return {"pages_in_store": final, "pages_new": final - before if final is not None and before is not None else None}
 
 
 def _resume_status(first, second, final_pages: int | None, baseline_pages: int) -> str:
