@@ -203,7 +203,7 @@ def _inert(value: object) -> str:
 
 def _defang(cell: str) -> str:
     """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection), controls made visible."""
-    cell = _inert(cell)
+    cell = "\t".join(_inert(part) for part in cell.split("\t"))  # tabs kept (a leading one is defanged)
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
