@@ -273,11 +273,19 @@ def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
     return out
 
 
-async def _read_body(response: httpx.Response, max_bytes: int, keep: bool) -> tuple[bytes, int, bool]:
+class _OverBudget(Exception):
+    """The request's total time budget ran out while its body was still arriving."""
+
+
+async def _read_body(
+    response: httpx.Response, max_bytes: int, keep: bool, deadline: float | None
+) -> tuple[bytes, int, bool]:
     decoder = _Decoder(response.headers.get("content-encoding"))
     parts: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_raw(65536):
+    async for chunk in response.aiter_raw():  # as received (a chunk size would buffer a drip)
+        if deadline is not None and time.monotonic() > deadline:
+            raise _OverBudget  # a body dripped slowly enough to dodge the read timeout
         data = decoder.decode(chunk, max_bytes - size)
         size += len(data)
         if keep:
@@ -299,18 +307,16 @@ async def fetch_once(
 ) -> FetchResult:
     """One request; the body is read up to ``max_bytes`` decoded bytes.
 
-    ``deadline`` (a ``time.monotonic()`` value) bounds the whole request including a dripped body.
+    Connecting and waiting for headers are bounded by the client's timeouts; ``deadline`` (a
+    ``time.monotonic()`` value) also bounds a body dripped slowly enough to dodge the read
+    timeout. (Checked per chunk: ``asyncio.wait_for`` costs a task per request, ~0.3 ms.)
     """
     started = time.monotonic()
     result = FetchResult(url=url)
     try:
         request = client.build_request(method, url)
-        coro = _send_and_read(client, request, result, max_bytes, keep_body)
-        if deadline is not None:
-            await asyncio.wait_for(coro, max(0.001, deadline - started))
-        else:
-            await coro
-    except asyncio.TimeoutError:
+        await _send_and_read(client, request, result, max_bytes, keep_body, deadline)
+    except _OverBudget:
         result.error_kind, result.error = "timeout", "request exceeded its total time budget"
         result.status = None
     except (httpx.HTTPError, OSError, ValueError, zlib.error) as exc:
@@ -327,6 +333,7 @@ async def _send_and_read(
     result: FetchResult,
     max_bytes: int,
     keep_body: bool,
+    deadline: float | None,
 ) -> None:
     response = await client.send(request, stream=True)
     try:
@@ -336,7 +343,7 @@ async def _send_and_read(
         if "emaudit.location" in response.extensions:
             result.headers["location"] = ", ".join(response.extensions["emaudit.location"])[:8192]
         if request.method != "HEAD":
-            result.body, result.size, result.truncated = await _read_body(response, max_bytes, keep_body)
+            result.body, result.size, result.truncated = await _read_body(response, max_bytes, keep_body, deadline)
     finally:
         await response.aclose()
 
