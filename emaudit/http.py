@@ -273,6 +273,9 @@ def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
     return out
 
 
+_TIMEOUT_AT = getattr(asyncio, "timeout_at", None)  # Python 3.11+; the loop's clock is time.monotonic()
+
+
 class _OverBudget(Exception):
     """The request's total time budget ran out while its body was still arriving."""
 
@@ -315,8 +318,17 @@ async def fetch_once(
     result = FetchResult(url=url)
     try:
         request = client.build_request(method, url)
-        await _send_and_read(client, request, result, max_bytes, keep_body, deadline)
-    except _OverBudget:
+        if deadline is not None and _TIMEOUT_AT is not None:
+            # Headers dripped a byte at a time dodge every read timeout: bound the whole exchange
+            # (asyncio.timeout_at: a timer on this task, no extra task).
+            async with _TIMEOUT_AT(deadline):
+                await _send_and_read(client, request, result, max_bytes, keep_body, deadline)
+        elif deadline is not None:  # Python 3.10
+            await asyncio.wait_for(_send_and_read(client, request, result, max_bytes, keep_body, deadline),
+                                   max(0.001, deadline - started))
+        else:
+            await _send_and_read(client, request, result, max_bytes, keep_body, deadline)
+    except (_OverBudget, TimeoutError, asyncio.TimeoutError):
         result.error_kind, result.error = "timeout", "request exceeded its total time budget"
         result.status = None
     except (httpx.HTTPError, OSError, ValueError, zlib.error) as exc:
