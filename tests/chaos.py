@@ -263,6 +263,18 @@ def drip(body: bytes | str, interval: float) -> Handler:
     return handler
 
 
+def drip_headers(interval: float) -> Handler:
+    """The status line and headers one byte per ``interval`` seconds (each read gets a byte in time)."""
+
+    def handler(conn: Conn) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"p" * 200 + b"\r\nContent-Length: 0\r\n\r\n"
+        for i in range(len(head)):
+            if not conn.write(head[i : i + 1]) or not conn.sleep(interval):
+                return
+
+    return handler
+
+
 def stream(chunks: Callable[[], Iterable[bytes]], *, content_type: str = "text/html; charset=utf-8",
            length: int | None = None, chunked: bool = False, headers: dict[str, str] | None = None) -> Handler:
     """Send what a (lazy) generator yields; the body is never built in memory."""

@@ -14,6 +14,7 @@ from chaos import (
     assert_clean_stderr,
     close_silently,
     drip,
+    drip_headers,
     endless,
     garbage,
     gzip_bomb,
@@ -39,6 +40,7 @@ CASES = {
     # path: (route, expected (status, error_kind, truncated))
     "/slow-headers": (slow_headers(30), (None, "timeout", False)),
     "/drip": (drip("<title>drip</title>" + "x" * 200, 0.2), (None, "timeout", False)),
+    "/drip-headers": (drip_headers(0.2), (None, "timeout", False)),
     "/huge": (stream(zeros(HUGE, prefix=b"<title>huge</title>"), length=HUGE + 19), (200, None, True)),
     "/gzip-bomb": (stream(gzip_bomb(), headers={"Content-Encoding": "gzip"}), (200, None, True)),
     "/endless-chunked": (stream(endless(b"<!-- " + b"-" * 65000 + b" -->"), chunked=True), (200, None, True)),
