@@ -52,7 +52,7 @@ ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 MAX_SITEMAP_FILES = 1000
 MAX_REDIRECT_HOPS = 10
-WRITE_BATCH = 64  # pages per transaction
+WRITE_BATCH = 16  # pages per transaction (short: the loop stalls while it commits)
 WRITE_INTERVAL = 0.5  # seconds between commits at most
 SEEN_CACHE = 32_768  # recently seen URL ids kept in memory (skip re-inserting nav links)
 FOLLOWED_KINDS = frozenset({LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_REFRESH, LINK_NEXT, LINK_PREV})
@@ -264,6 +264,8 @@ class Crawler:
         self._stop_reason: str | None = None
         self._client: httpx.AsyncClient | None = None
         self._pool: ParsePool | None = None
+        self._parse_slots: asyncio.Semaphore | None = None
+        self._parsing: set[asyncio.Future[None]] = set()
         self._deadline: float | None = None
 
     # ------------------------------------------------------------------ discovery
@@ -468,8 +470,12 @@ class Crawler:
         self.store.mark_in_sitemap(uid for uid, _ in entries)
 
     # ------------------------------------------------------------------ fetching
-    async def _process(self, claimed: Claimed) -> _Result:
-        """Fetch one URL and turn the response into store rows."""
+    async def _process(self, claimed: Claimed) -> _Result | FetchResult:
+        """Fetch one URL and turn the response into store rows.
+
+        An HTML page is returned as its FetchResult, once a parse slot is free: the fetch slot
+        moves on while the page is parsed (in the parse worker) by :meth:`_finish`.
+        """
         assert self._client is not None
         origin = origin_of(claimed.url)
         if claimed.internal and origin not in self._robots:
@@ -479,10 +485,26 @@ class Crawler:
             return self._blocked(claimed)
         await self._polite.wait(origin)
         result = await self._fetch_claimed(claimed)
-        parsed = None
         if claimed.kind == "page" and result.status == 200 and _is_html(result):
-            parsed = await self._parse_async(claimed.url, result)
-        return self._to_result(claimed, result, parsed)
+            assert self._parse_slots is not None
+            await self._parse_slots.acquire()  # back-pressure: bounded bodies waiting for the parser
+            return result
+        return self._to_result(claimed, result)
+
+    async def _finish(self, claimed: Claimed, result: FetchResult, results: asyncio.Queue[_Result],
+                      in_flight: set[int]) -> None:
+        """Parse a fetched page and hand its rows to the writer."""
+        try:
+            try:
+                parsed = await self._parse_async(claimed.url, result)
+                res = self._to_result(claimed, result, parsed)
+            except Exception as exc:  # noqa: BLE001 - a bug or hostile input must not stop the crawl
+                res = self._failed(claimed, exc)
+            results.put_nowait(res)
+        finally:
+            assert self._parse_slots is not None
+            self._parse_slots.release()
+            in_flight.discard(claimed.id)
 
     async def _fetch_claimed(self, claimed: Claimed) -> FetchResult:
         """Pages: GET with the body kept. Resources: GET, body counted then dropped. External
@@ -633,14 +655,16 @@ class Crawler:
         queue: asyncio.Queue[Claimed] = asyncio.Queue(maxsize=self.o.concurrency * 4)
         in_flight: set[int] = set()
         results: asyncio.Queue[_Result] = asyncio.Queue()
+        self._parse_slots = asyncio.Semaphore(self.o.concurrency * 2)
         workers = [asyncio.create_task(self._worker(queue, results, in_flight)) for _ in range(self.o.concurrency)]
         try:
             await self._feed(queue, results, in_flight)
         finally:
             cancelled = list(in_flight)  # fetches cut short: back to the frontier, not left 'fetching'
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            tasks = workers + list(self._parsing)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             self._drain(results)
             leftover = [c.id for c in _drain_queue(queue)] + cancelled
             self._flush(force=True)
@@ -651,14 +675,22 @@ class Crawler:
         while True:
             claimed = await queue.get()
             in_flight.add(claimed.id)
+            handed_off = False
             try:
                 try:
                     res = await self._process(claimed)
                 except Exception as exc:  # noqa: BLE001 - a bug or hostile input must not kill the worker
                     res = self._failed(claimed, exc)
-                results.put_nowait(res)
+                if isinstance(res, FetchResult):
+                    task = asyncio.ensure_future(self._finish(claimed, res, results, in_flight))
+                    self._parsing.add(task)
+                    task.add_done_callback(self._parsing.discard)
+                    handed_off = True
+                else:
+                    results.put_nowait(res)
             finally:
-                in_flight.discard(claimed.id)
+                if not handed_off:
+                    in_flight.discard(claimed.id)
                 queue.task_done()
 
     def _drain(self, results: asyncio.Queue[_Result]) -> None:

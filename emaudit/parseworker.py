@@ -168,6 +168,20 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
+def _widen_pipes(size: int = 1 << 20) -> None:
+    """Let ~30 parsed pages wait in the pipe while the crawler commits a batch to SQLite, instead
+    of this process stalling on a full 64 KB pipe (Linux ``F_SETPIPE_SZ``; best effort)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import fcntl
+
+    for fd in (0, 1):
+        try:
+            fcntl.fcntl(fd, 1031, size)  # F_SETPIPE_SZ
+        except OSError:
+            pass
+
+
 def _serve(stdin: Any, stdout: Any) -> None:
     while True:
         header = stdin.read(_HEADER.size)
@@ -185,6 +199,7 @@ def _serve(stdin: Any, stdout: Any) -> None:
 
 def main(argv: list[str]) -> None:
     _die_with_parent(int(argv[1]) if len(argv) > 1 else os.getppid())
+    _widen_pipes()
     _serve(sys.stdin.buffer, sys.stdout.buffer)
 
 

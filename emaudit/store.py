@@ -538,6 +538,7 @@ class Store:
         if writable:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 20000")
 
     def close(self) -> None:
         try:
