@@ -188,3 +188,16 @@ def test_output_into_a_missing_folder_is_a_usage_error(tmp_path):
 
     with pytest.raises(UsageError, match="cannot write"), open_output(str(tmp_path / "nope" / "r.json")):
         pass
+
+
+def test_output_to_a_device_is_written_in_place(tmp_path):
+    """``-o /dev/null`` must not rename a temporary file over the device node."""
+    import os
+    import stat
+
+    from emaudit.render.output import open_output
+
+    with open_output(os.devnull) as out:
+        out.write("{}\n")
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not [p for p in os.listdir(os.path.dirname(os.devnull)) if p.startswith(".null.")]

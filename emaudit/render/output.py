@@ -33,6 +33,14 @@ def open_output(path: str | None, *, terminal: bool = False) -> Iterator[TextIO]
             with _utf8_stdout() as out:
                 yield out
         return
+    if os.path.exists(path) and not os.path.isfile(path):
+        # /dev/null, a FIFO, /dev/stdout: a rename would replace the device (as root) or fail.
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                yield out
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return
     with _atomic_file(path) as out:
         yield out
 
