@@ -20,6 +20,7 @@ import dataclasses
 import re
 import os
 import signal
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -615,6 +616,22 @@ class Crawler:
         if self._stop is not None:
             self._stop.set()
 
+    async def _until_stopped(self, coro: Any) -> None:
+        """Run ``coro`` but give up on it as soon as a stop is requested (a slow robots.txt or
+        sitemap must not hold Ctrl-C for a whole request timeout)."""
+        assert self._stop is not None
+        work = asyncio.ensure_future(coro)
+        stop = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+        if work.done() and not work.cancelled() and work.exception() is not None:
+            raise work.exception()  # type: ignore[misc]
+
     async def run(self) -> str:
         """Crawl until the frontier is empty or a limit/signal stops it. Returns the stop reason."""
         self._stop = asyncio.Event()
@@ -625,7 +642,7 @@ class Crawler:
             async with make_async_client(self.o.http_settings()) as client:
                 self._client = client
                 try:
-                    await self._seed()
+                    await self._until_stopped(self._seed())
                     await self._loop()
                 finally:
                     self._flush(force=True)
@@ -879,6 +896,16 @@ def _initialise(store: Store, options: CrawlOptions) -> None:
     store.batch(store.add_urls, new)
 
 
+def _on_signal(crawler: Crawler) -> None:
+    """First Ctrl-C/SIGTERM: stop cleanly and save. A second one: leave at once (what was
+    committed stays; SQLite's WAL keeps the store consistent)."""
+    if crawler._stop_reason == "interrupted":
+        sys.stderr.write("emaudit: error: interrupted again: leaving now; resume with --resume\n")
+        sys.stderr.flush()
+        os._exit(130)
+    crawler.request_stop("interrupted")
+
+
 def _run_loop(crawler: Crawler, handle_signals: bool) -> str:
     loop = asyncio.new_event_loop()
     main = loop.create_task(crawler.run())
@@ -887,7 +914,7 @@ def _run_loop(crawler: Crawler, handle_signals: bool) -> str:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 previous = signal.getsignal(sig)
-                loop.add_signal_handler(sig, crawler.request_stop, "interrupted")
+                loop.add_signal_handler(sig, _on_signal, crawler)
                 installed.append((sig, previous))
             except (NotImplementedError, RuntimeError, ValueError):
                 pass

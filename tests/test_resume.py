@@ -110,3 +110,24 @@ def test_sigkill_leaves_a_resumable_store(tmp_path):
     assert snap["state"] == "finished"
     fetched = [u for u, v in snap["urls"].items() if v[0] == "done" and "/p/" in u]
     assert len(fetched) == N_PAGES - 1  # /p/7 is disallowed
+
+
+def test_ctrl_c_while_robots_txt_is_slow_exits_at_once(tmp_path):
+    """A stop during the start-up fetches (robots.txt, sitemaps) does not wait for their timeout."""
+    with SiteServer() as site:
+        site.routes["/robots.txt"] = Resp(body="User-agent: *\nAllow: /\n", content_type="text/plain", delay=8)
+        site.routes["/"] = Resp(body=html("Home", "x"))
+        path = str(tmp_path / "slow.emaudit.db")
+        proc = _cli("crawl", site.url("/"), "--store", path, "--quiet", cwd=str(tmp_path))
+        deadline = time.monotonic() + 10
+        while "/robots.txt" not in site.paths() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.2)
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - started
+    assert proc.returncode == 130, err
+    assert took < 4, took
+    with Store.open(path) as store:
+        assert store.run_info()["state"] == "interrupted"
