@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fixture_site import build_site
@@ -315,3 +316,67 @@ def test_a_killed_parse_worker_does_not_stop_the_crawl(tmp_path, monkeypatch):
     assert summary.state == "finished"
     pages, _ = _facts_snapshot(path)
     assert len(pages) == 9
+
+
+def test_scope_options_include_exclude_strip_query(tmp_path):
+    with SiteServer() as site:
+        site.routes["/"] = Resp(body=html("Home", '<a href="/blog/a?utm_source=x&id=1">a</a><a href="/blog/b">b</a>'
+                                                  '<a href="/shop/c">c</a><a href="/blog/private-d">d</a>'))
+        for p in ("/blog/a", "/blog/b", "/shop/c", "/blog/private-d"):
+            site.routes[p] = Resp(body=html(p, "x"))
+        path = str(tmp_path / "s.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, sitemaps=False, include=["/blog/", r"/$"],
+                               exclude=["private"], strip_query=["utm_*"]), handle_signals=False)
+        requested = set(site.paths()) - {"/robots.txt"}
+    assert requested == {"/", "/blog/a?id=1", "/blog/b"}
+    with Store.open(path) as store:
+        reasons = {r.url[len(site.base):]: r.skip_reason for r in store.iter_urls(state="skipped")}
+    assert reasons == {"/shop/c": "not_included", "/blog/private-d": "excluded"}
+
+
+def test_subdomain_scope():
+    from emaudit.urls import Scope
+
+    default = Scope("https://www.example.com/")
+    wide = Scope("https://www.example.com/", subdomains=True)
+    for url, inside_default, inside_wide in [
+        ("https://www.example.com/a", True, True),
+        ("http://www.example.com/a", False, True),
+        ("https://shop.example.com/", False, True),
+        ("https://example.com/", False, True),
+        ("https://www.example.com:8443/", False, True),
+        ("https://example.com.evil.net/", False, False),
+        ("https://notexample.com/", False, False),
+    ]:
+        assert (default.is_internal(url), wide.is_internal(url)) == (inside_default, inside_wide), url
+
+
+def test_rate_limit_spaces_requests(tmp_path):
+    with SiteServer() as site:
+        links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(6))
+        site.routes["/"] = Resp(body=html("Home", links))
+        for i in range(6):
+            site.routes[f"/p{i}"] = Resp(body=html(f"P{i}", "x"))
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=str(tmp_path / "r.emaudit.db"), sitemaps=False,
+                               rate=10.0, concurrency=4), handle_signals=False)
+        times = sorted(r.time for r in site.log if r.path != "/robots.txt")
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(times) == 7 and min(gaps) >= 0.08  # 10 requests/s at most
+
+
+def test_retry_after_honoured_on_503(tmp_path):
+    calls = []
+
+    def flaky(req):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return Resp(503, body="busy", headers={"Retry-After": "1"})
+        return Resp(body=html("Back", "ok"))
+
+    with SiteServer() as site:
+        site.routes["/"] = flaky
+        path = str(tmp_path / "503.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, sitemaps=False), handle_signals=False)
+    assert len(calls) == 2 and calls[1] - calls[0] >= 0.95
+    with Store.open(path) as store:
+        assert store.get(site.url("/")).status == 200
