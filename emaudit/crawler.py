@@ -55,7 +55,7 @@ MAX_SITEMAP_FILES = 1000
 MAX_REDIRECT_HOPS = 10
 WRITE_BATCH = 16  # pages per transaction (short: the loop stalls while it commits)
 WRITE_INTERVAL = 0.5  # seconds between commits at most
-SEEN_CACHE = 32_768  # recently seen URL ids kept in memory (skip re-inserting nav links)
+SEEN_CACHE = 16_384  # recently seen URL ids kept in memory (skip re-inserting nav links)
 FOLLOWED_KINDS = frozenset({LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_REFRESH, LINK_NEXT, LINK_PREV})
 _DIGITS = re.compile(r"\d+")
 
@@ -258,7 +258,6 @@ class Crawler:
         self._robots: dict[str, Any] = {}
         self._polite = _Politeness(options.rate)
         self._seen = _SeenCache(SEEN_CACHE)
-        self._pattern_counts: dict[str, int] = {}
         self._pending: list[_Result] = []
         self._last_flush = time.monotonic()
         self._stop: asyncio.Event | None = None  # created inside the loop

@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB; Google stops there.
 MAX_REDIRECTS = 5  # RFC 9309 §2.3.1.2: follow at least five consecutive redirects.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CACHE_MAX = 65536  # decisions kept per RobotsTxt before the cache is cleared
+_CACHE_MAX = 4096  # decisions kept per RobotsTxt before the cache is cleared (bounded memory on big crawls)
 
 MODE_RULES = "rules"
 MODE_ALLOW_ALL = "allow_all"
