@@ -811,12 +811,49 @@ class Store:
                 " WHERE links.dst = urls.id AND links.kind = 'a')"
             )
             self._resolve_redirects(max_hops)
+            self._recompute_depths()
 
         self._write(_do)
         try:
             self._conn.execute("ANALYZE")
         except sqlite3.Error:
             pass
+
+    def _recompute_depths(self) -> None:
+        """Click depth as a true breadth-first search over the stored links.
+
+        The crawler assigns depths as it discovers URLs, in batches: a shorter path found later
+        (another batch, a resumed crawl) lowers a URL's own depth but not the depths it already
+        passed on. One SQL statement per level fixes that: a redirect adds no click, every other
+        discovered link kind adds one. URLs not reachable from the start (sitemap only) keep none.
+        """
+        c = self._conn
+        start = self._scalar("SELECT id FROM urls WHERE source_kind IN ('start', 'list') AND depth = 0 LIMIT 1")
+        if start is None:
+            return
+        kinds = "('a', 'canonical', 'hreflang', 'refresh', 'next', 'prev', 'img', 'script', 'css')"
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS bfs (id INTEGER PRIMARY KEY, depth INTEGER NOT NULL)")
+        c.execute("DELETE FROM bfs")
+        c.execute("INSERT INTO bfs SELECT id, 0 FROM urls WHERE source_kind IN ('start', 'list') AND depth = 0")
+        level = 0
+        while level < 10_000:
+            while c.execute(
+                "INSERT OR IGNORE INTO bfs SELECT l.dst, ? FROM links AS l JOIN bfs AS b ON b.id = l.src"
+                " WHERE b.depth = ? AND l.kind = 'redirect' AND l.dst IS NOT NULL", (level, level)
+            ).rowcount:
+                pass
+            added = c.execute(
+                "INSERT OR IGNORE INTO bfs SELECT l.dst, ? FROM links AS l JOIN bfs AS b ON b.id = l.src"
+                f" WHERE b.depth = ? AND l.kind IN {kinds} AND l.dst IS NOT NULL", (level + 1, level)
+            ).rowcount
+            if not added:
+                break
+            level += 1
+        c.execute(
+            "UPDATE urls SET depth = (SELECT depth FROM bfs WHERE bfs.id = urls.id)"
+            " WHERE id IN (SELECT id FROM bfs) AND depth IS NOT (SELECT depth FROM bfs WHERE bfs.id = urls.id)"
+        )
+        c.execute("DROP TABLE bfs")
 
     def _resolve_redirects(self, max_hops: int) -> None:
         c = self._conn
