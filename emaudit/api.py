@@ -246,16 +246,25 @@ class PageView(_Bindable):
     Built by the engine from the store's rows; rules read attributes, never the network or store.
     """
 
-    __slots__ = ("_facts", "_links", "_memo", "_page", "_targets", "record", "start_url")
+    __slots__ = ("_facts", "_links", "_memo", "_page", "_sources", "_targets", "record", "start_url")
 
-    def __init__(self, record: UrlRecord, page: PageRecord | None, start_url: str) -> None:
+    def __init__(self, record: UrlRecord, page: PageRecord | None, start_url: str,
+                 sources: Callable[[int, int], list[str]] | None = None) -> None:
         self.record = record
         self._page = page
         self.start_url = start_url
+        self._sources = sources
         self._facts: PageFacts | None = page.facts if page is not None else None
         self._targets: dict[str, Target] = page.targets if page is not None else _NO_TARGETS
         self._links: list[Ref] | None = None
         self._memo: dict[Any, Any] | None = None
+
+    def inlink_sources(self, limit: int = 10) -> list[str]:
+        """URLs of internal pages linking here with ``<a>`` (first ``limit``, sorted).
+
+        Read lazily from the crawl (only the few rules reporting errors ask for it).
+        """
+        return self._sources(self.record.id, limit) if self._sources is not None and self.inlinks else []
 
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
         """A value derived from this page, computed once and shared by every rule run on it.

@@ -427,7 +427,10 @@ class _Engine:
             for lower in range(level + 1):
                 self.level_counts[lower] += 1
             if plans[level]:
-                self._evaluate(PageView(rec, page, self.start_url), plans[level])
+                self._evaluate(PageView(rec, page, self.start_url, self._inlink_sources), plans[level])
+
+    def _inlink_sources(self, url_id: int, limit: int) -> list[str]:
+        return self.store.inlink_sources(url_id, limit)
 
     def _units(self) -> Iterator[tuple[UrlRecord, PageRecord | None]]:
         """Internal URLs with their page record when they have one (merge join on id)."""

@@ -118,7 +118,7 @@ def client_error(page: PageView, opts: Options) -> Iterator[Finding]:
         return
     if bot_challenge(page):
         return
-    yield page.finding(f"Answers {status}", status=status, inlinks=page.inlinks)
+    yield page.finding(f"Answers {status}", status=status, inlinks=page.inlinks, inlink_sources=page.inlink_sources())
 
 
 @rule(

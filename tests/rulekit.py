@@ -117,7 +117,7 @@ class FixtureSite:
         url = absolute(path, self.start_url)
         rec = self.store.get(url)
         assert rec is not None, f"{url} is not in the fixture site"
-        return PageView(rec, self.store.page(url), self.start_url)
+        return PageView(rec, self.store.page(url), self.start_url, self.store.inlink_sources)
 
     def applies(self, rule_id: str, path: str) -> bool:
         """Whether the engine would evaluate this page rule on this URL (its ``applies_to``)."""

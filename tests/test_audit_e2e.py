@@ -88,3 +88,12 @@ def test_reaudit_store_without_refetching(audit_doc, capsys):
     assert rules == {"status", "redirect"}
     code, _, _ = _run(["audit", store, "--format", "json", "--fail-on", "error", "-o", store + ".json"], capsys)
     assert code == 1  # status.server_error, links.broken, redirect.loop … are errors
+
+
+def test_client_error_lists_its_inlink_sources(audit_doc, capsys):
+    base, store, _ = audit_doc
+    code, out, _ = _run(["audit", store, "--format", "json", "--select", "status.client_error"], capsys)
+    finding = json.loads(out)["findings"][0]
+    assert finding["url"] == base + "/missing"
+    assert finding["details"]["inlink_sources"] == [base + "/"]
+    assert finding["details"]["inlinks"] == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rulekit import U, bad_good_tests, doc, page, site_from_pages, url
+from rulekit import U, absolute, bad_good_tests, doc, page, site_from_pages, url
 
 OK = url("/ok", status=200, content_type="text/html")
 
@@ -68,7 +68,8 @@ def test_client_error_details_count_inlinks() -> None:
     site = site_from_pages([U("/", doc(body='<a href="/gone">a</a><a href="/gone">b</a>')),
                             U("/b", doc(body='<a href="/gone">c</a>')), U("/gone", status=410)])
     (finding,) = site.run("status.client_error", "/gone")
-    assert finding.details == {"status": 410, "inlinks": 2}
+    assert finding.details == {"status": 410, "inlinks": 2,
+                               "inlink_sources": [site.start_url, absolute("/b", site.start_url)]}
 
 
 def test_no_response_states_the_error() -> None:
