@@ -105,7 +105,7 @@ def audit(
                 render(output_format, result, out, verbose=verbose)
             failed = result.fails(settings.fail_on)
             summary = f"{result.total} findings, overall score {result.scores.overall}"
-    if output and not quiet:
+    if output and not quiet and sys.stderr.isatty():
         sys.stderr.write(f"emaudit: wrote {output} ({summary})\n")
     raise typer.Exit(1 if failed else 0)
 
@@ -122,7 +122,7 @@ def _crawl(target: str, crawl_args: dict[str, Any], quiet: bool) -> str:
 
     options = build_crawl_options(target, **crawl_args)
     summary = run_with_progress(options, resume=None, quiet=quiet)
-    if not quiet:
+    if not quiet and sys.stderr.isatty():  # chatter: only for a person at a terminal
         sys.stderr.write(f"emaudit: crawled {summary.pages} pages into {summary.store}\n")
     return summary.store
 

@@ -104,7 +104,7 @@ def _run(
             checks = _check(sink.unique, settings, rate, ignore_robots, quiet) if sink.unique else []
         sink.finish(url, result, checks)
     issues = sum(len(c.issues) for c in checks or [])
-    if not quiet and (fmt != "table" or output):
+    if not quiet and (fmt != "table" or output) and sys.stderr.isatty():  # chatter: a person at a terminal
         _stderr_summary(result, checks, issues)
     return result.problem_total() + issues
 

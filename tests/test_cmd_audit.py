@@ -81,13 +81,15 @@ def test_config_options_change_findings(store, tmp_path, capsys):
     assert code == 0 and doc["findings"] == [] and doc["rules"][0]["severity"] == "error"
 
 
-def test_output_file(store, tmp_path, capsys):
+def test_output_file(store, tmp_path, capsys, monkeypatch):
     report = tmp_path / "out" / "audit.json"
     report.parent.mkdir()
     code, out, err = _run(capsys, store, "-f", "json", "-o", str(report))
     assert code == 0 and out == ""
     assert json.loads(report.read_text(encoding="utf-8"))["schema"] == "emaudit.audit/1"
-    assert err.startswith(f"emaudit: wrote {report} (")
+    assert err == ""  # stderr is not a terminal: no chatter
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert f"emaudit: wrote {report} (" in _run(capsys, store, "-f", "json", "-o", str(report))[2]
     assert _run(capsys, store, "-f", "csv", "-o", str(report), "--quiet")[2] == ""
     assert report.read_text(encoding="utf-8").startswith("rule,severity,category,url")
 
