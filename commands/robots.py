@@ -83,7 +83,7 @@ def robots(
     robots_txt = _load(target, timeout, header)
     agents = list(user_agent or DEFAULT_AGENTS)
     results: list[Result] = [(url, agent, robots_txt.decide(url, agent)) for url in urls for agent in agents]
-    if not quiet:
+    if not quiet and _stderr_is_terminal():  # warnings are for a person at a terminal
         _warn(robots_txt, target, urls)
     report = robots_txt.validate() if validate else None
     _RENDERERS[fmt](robots_txt, results, agents, report)
@@ -162,6 +162,10 @@ def _check_item(item: str) -> None:
 
     if not item.startswith(("/", "*")) and not item.lower().startswith(("http://", "https://")):
         raise UsageError(f"{_inert(item)!r} is neither a path starting with '/' nor an http(s) URL")
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 def _warn(robots_txt: RobotsTxt, target: str, urls: list[str]) -> None:

@@ -32,6 +32,12 @@ Sitemap: https://www.example.com/sitemap.xml
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def _terminal(monkeypatch):
+    """Warnings are printed for a person at a terminal: these tests read them."""
+    monkeypatch.setattr("emaudit.commands.robots._stderr_is_terminal", lambda: True)
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[HTTPServer]:
     srv = HTTPServer(host="127.0.0.1", port=0)
@@ -312,3 +318,11 @@ def test_subprocess_json_and_exit_code(robots_file: str) -> None:
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["results"][0]["allowed"] is False
     assert "\x1b[" not in proc.stdout + proc.stderr
+
+
+def test_no_warnings_when_stderr_is_not_a_terminal(site: HTTPServer, monkeypatch) -> None:
+    site.expect_request("/robots.txt").respond_with_data("", status=404)
+    assert "HTTP 404" in invoke(base_url(site), "/x").stderr  # a terminal: told that 404 means allow all
+    monkeypatch.setattr("emaudit.commands.robots._stderr_is_terminal", lambda: False)
+    result = invoke(base_url(site), "/x")
+    assert result.exit_code == 0 and result.stderr == ""
