@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
-
 from emaudit.commands import _options as o
 
 
@@ -87,8 +86,8 @@ def build_crawl_options(
 
 def run_with_progress(options: Any, *, resume: str | None, quiet: bool) -> Any:
     """Run the crawl with a live progress line on stderr when it is a terminal."""
-    from emaudit.crawler import run_crawl
     from emaudit.console import CrawlProgress
+    from emaudit.crawler import run_crawl
 
     show = not quiet and sys.stderr.isatty()
     with CrawlProgress(enabled=show) as progress:
@@ -96,7 +95,7 @@ def run_with_progress(options: Any, *, resume: str | None, quiet: bool) -> Any:
 
 
 def crawl(
-    start_url: Annotated[Optional[str], typer.Argument(help="Where to start, e.g. https://www.example.com/", show_default=False)] = None,
+    start_url: Annotated[str | None, typer.Argument(help="Where to start, e.g. https://www.example.com/", show_default=False)] = None,
     store: o.StorePath = None,
     resume: o.Resume = None,
     list_file: o.ListFile = None,

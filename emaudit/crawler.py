@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 import os
+import re
 import signal
 import sys
 import time
@@ -32,8 +32,26 @@ import httpx
 
 from emaudit import __version__
 from emaudit.errors import Interrupted, StoreError, UnreachableError, UsageError
-from emaudit.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, FetchResult, HttpSettings, fetch, make_async_client
-from emaudit.models import LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_NEXT, LINK_PREV, LINK_REDIRECT, LINK_REFRESH, RESOURCE_KINDS
+from emaudit.http import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT,
+    FetchResult,
+    HttpSettings,
+    fetch,
+    make_async_client,
+)
+from emaudit.models import (
+    LINK_A,
+    LINK_CANONICAL,
+    LINK_HREFLANG,
+    LINK_NEXT,
+    LINK_PREV,
+    LINK_REDIRECT,
+    LINK_REFRESH,
+    RESOURCE_KINDS,
+)
+from emaudit.parseworker import ParsedPage, ParsePool, WorkerDied, parse_page
 from emaudit.store import (
     BLOCKED,
     EXTERNAL,
@@ -46,8 +64,17 @@ from emaudit.store import (
     PreparedPage,
     Store,
 )
-from emaudit.parseworker import ParsedPage, ParsePool, WorkerDied, parse_page
-from emaudit.urls import InvalidURL, Scope, host_of, is_private_host, normalise, origin_of, registrable_suffix, resolve, url_id
+from emaudit.urls import (
+    InvalidURL,
+    Scope,
+    host_of,
+    is_private_host,
+    normalise,
+    origin_of,
+    registrable_suffix,
+    resolve,
+    url_id,
+)
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
@@ -967,4 +994,4 @@ def _check_start(summary: CrawlSummary, options: CrawlOptions) -> None:
         raise UnreachableError(f"cannot reach {options.start_url}: {rec.error}; store: {summary.store}")
 
 
-__all__ = ["CrawlOptions", "CrawlSummary", "Crawler", "Progress", "run_crawl", "default_store_path", "StoreError"]
+__all__ = ["CrawlOptions", "CrawlSummary", "Crawler", "Progress", "StoreError", "default_store_path", "run_crawl"]

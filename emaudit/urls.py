@@ -256,7 +256,7 @@ def origin_of(url: str) -> str:
 
 def registrable_suffix(host: str) -> str:
     """The host without a leading ``www.``: the base for ``--subdomains`` scope."""
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def is_private_host(host: str) -> bool:
