@@ -172,10 +172,6 @@ class FetchResult:
     attempts: int = 1
 
     @property
-    def ok(self) -> bool:
-        return self.status is not None
-
-    @property
     def content_type(self) -> str | None:
         return self.headers.get("content-type")
 
@@ -421,7 +417,3 @@ def fetch_sync(settings: HttpSettings, url: str, *, max_bytes: int | None = None
             )
 
     return asyncio.run(_run())
-
-
-def header_items(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
