@@ -16,6 +16,7 @@ Shape (the 500-lines crawler, with Scrapy's bounded components and Crawlee's dis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import re
@@ -79,6 +80,7 @@ from emaudit.urls import (
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309 §2.5: parse at least 500 KiB
 SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 MAX_SITEMAP_FILES = 1000
+SITEMAP_BATCH = 2000  # sitemap URLs per transaction
 MAX_REDIRECT_HOPS = 10
 WRITE_BATCH = 16  # pages per transaction (short: the loop stalls while it commits)
 WRITE_INTERVAL = 0.5  # seconds between commits at most
@@ -427,8 +429,6 @@ class Crawler:
 
     async def load_sitemaps(self, robots: Any) -> None:
         """Sitemaps from robots.txt ``Sitemap:`` lines and ``/sitemap.xml``; indexes recursively."""
-        from emaudit.sitemaps import parse_sitemap
-
         if self.store.get_meta("sitemaps_done") == "1":
             return
         origin = origin_of(self.o.start_url)
@@ -447,13 +447,17 @@ class Crawler:
             if url in seen:
                 continue
             seen.add(url)
-            children = await self._load_one_sitemap(url, parent, parse_sitemap, is_declared)
+            children = await self._load_one_sitemap(url, parent, is_declared)
             if level < 5:
                 todo.extend((c, url, level + 1, True) for c in children if c not in seen)
         if not self._stopping():  # interrupted: --resume reads the sitemaps not read yet
             self.store.set_meta("sitemaps_done", "1")
 
-    async def _load_one_sitemap(self, url: str, parent: str | None, parse: Callable[..., Any], declared: bool) -> list[str]:
+    async def _load_one_sitemap(self, url: str, parent: str | None, declared: bool) -> list[str]:
+        """Fetch and read one sitemap; its URLs go to the store in batches (a 50,000-URL file is
+        never held as objects), an index's children are returned."""
+        from emaudit.sitemaps import SitemapReader
+
         if self.store.sitemap_known(url):  # resumed after an interruption during sitemap loading
             return []
         if self._private_reason(url) or (not self.o.ignore_robots and not self._robots_allows(url)):
@@ -464,26 +468,33 @@ class Crawler:
                 self.store.batch(self.store.save_sitemap, url, parent, "invalid", result.status,
                                  result.error or f"HTTP {result.status}", 0, 0, False, [])
             return []
-        doc = parse(result.body, final_url)
+        reader = SitemapReader(final_url, keep_urls=False)
         children: list[str] = []
-        if doc.kind == "sitemapindex":
-            for entry in doc.entries:
-                try:
+        batch: list[Any] = []
+        self.store.batch(self.store.forget_sitemap_entries, url)  # a read cut short starts over
+        for entry in reader.read(result.body):
+            if reader.doc.kind == "sitemapindex":
+                with contextlib.suppress(InvalidURL):
                     children.append(normalise(entry.loc))
-                except InvalidURL:
-                    continue
-        self.store.batch(self._store_sitemap, url, parent, result, doc)
+                continue
+            batch.append(entry)
+            if len(batch) >= SITEMAP_BATCH:
+                self.store.batch(self._store_entries, url, batch)
+                batch = []
+        if batch and reader.doc.kind == "urlset":
+            self.store.batch(self._store_entries, url, batch)
+        self.store.batch(self._save_sitemap_row, url, parent, result, reader.doc)
         return children
 
-    def _store_sitemap(self, url: str, parent: str | None, result: FetchResult, doc: Any) -> None:
+    def _save_sitemap_row(self, url: str, parent: str | None, result: FetchResult, doc: Any) -> None:
         problems = [p if isinstance(p, dict) else dataclasses.asdict(p) for p in (doc.problems or [])]
         self.store.save_sitemap(url, parent, doc.kind, result.status, doc.error, doc.url_count,
                                 doc.uncompressed_bytes, doc.truncated, problems[:1000])
-        if doc.kind != "urlset":
-            return
+
+    def _store_entries(self, url: str, batch: list[Any]) -> None:
         new: list[NewUrl] = []
         entries: list[tuple[int, str | None]] = []
-        for entry in doc.entries:
+        for entry in batch:
             try:
                 loc = normalise(entry.loc, self._strip)
             except InvalidURL:

@@ -793,6 +793,10 @@ class Store:
             ((uid, sitemap, lastmod) for uid, lastmod in entries),
         )
 
+    def forget_sitemap_entries(self, sitemap: str) -> None:
+        """Drop a sitemap's entries (its read is starting over after an interruption)."""
+        self._conn.execute("DELETE FROM sitemap_entries WHERE sitemap = ?", (sitemap,))
+
     def sitemap_known(self, url: str) -> bool:
         """Already read (resume). Never true for an index: its children are not stored, so a
         resumed crawl reads it again to find the ones still unread (saving it again is idempotent)."""
