@@ -41,7 +41,7 @@ from emaudit.scoring import (
     importance,
     pass_rate,
 )
-from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord
+from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, ensure_finalized
 
 Sink = Callable[[Finding], None]
 EXAMPLES = 5  # example URLs kept per issue (the table shows 3)
@@ -628,6 +628,9 @@ def _not_a_finding(result: RuleResult, value: Any) -> PluginError:
 
 def audit_store(path: str | Path, settings: AuditSettings, *, target: str | None = None,
                 sink: Sink | None = None, workers: int | None = None) -> AuditResult:
-    """Open a crawl store read-only and audit it (what ``emaudit audit STORE`` does)."""
+    """Open a crawl store read-only and audit it (what ``emaudit audit STORE`` does).
+
+    A store left by an interrupted crawl is finalised first (indexes, inlinks, depths)."""
+    ensure_finalized(str(path))
     with Store.open(path) as store:
         return run_audit(store, settings.rules, target=target, sink=sink, workers=workers)

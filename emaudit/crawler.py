@@ -901,7 +901,8 @@ def run_crawl(
         elapsed = time.monotonic() - started
         state = "interrupted" if reason == "interrupted" else ("finished" if reason == "finished" else "stopped")
         try:
-            store.finalize()  # also when interrupted: the partial store can be audited as it is
+            if state != "interrupted":  # Ctrl-C leaves at once; an audit finalises the partial store
+                store.finalize()
             store.set_run_state(state, elapsed_add=elapsed)
             summary = _summary(store, options, state, reason)
         finally:

@@ -763,6 +763,7 @@ class Store:
         indexes go until the crawl is finalised again)."""
 
         def _do() -> int:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('finalized', '0')")
             for name in ("links_src", "links_dst", "pages_title", "pages_description", "pages_h1", "pages_content"):
                 self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             return self._conn.execute("UPDATE urls SET state = 'queued' WHERE state = 'fetching'").rowcount
@@ -822,6 +823,12 @@ class Store:
             self._conn.execute("ANALYZE")
         except sqlite3.Error:
             pass
+        self.set_meta("finalized", "1")
+
+    @property
+    def finalized(self) -> bool:
+        """Whether the derived facts (indexes, inlinks, chains, depths) match the stored crawl."""
+        return self.get_meta("finalized") == "1"
 
     def _recompute_depths(self) -> None:
         """Click depth as a true breadth-first search over the stored links.
@@ -1144,6 +1151,19 @@ class Store:
         if not sql.lstrip().lower().startswith(("select", "with")):
             raise StoreError("Store.query accepts SELECT statements only")
         return list(self._conn.execute(sql, params))
+
+
+def ensure_finalized(path: str) -> None:
+    """Finalise a store left by an interrupted crawl before reading it (best effort: a store in a
+    read-only place is read as it is)."""
+    with Store.open(path) as store:
+        if store.finalized or store.run_info()["state"] in ("finished", "stopped"):
+            return
+    try:
+        with Store.open(path, readonly=False) as store:
+            store.finalize()
+    except (StoreError, StoreWriteError):
+        pass
 
 
 def _ref(row: Sequence[Any]) -> Ref:

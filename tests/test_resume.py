@@ -73,6 +73,7 @@ def test_interrupt_then_resume_equals_uninterrupted(tmp_path, sig):
         assert "--resume" in err and len(err.strip().splitlines()) == 1
         interrupted = snapshot(path)
         assert interrupted["state"] == "interrupted"
+        _audit_copy_of_interrupted_store(path, tmp_path)
         assert 25 <= sum(1 for v in interrupted["urls"].values() if v[0] == "done") < len(snapshot(reference)["urls"])
         before = len(site.log)
         proc = _cli("crawl", "--resume", path, "--quiet", cwd=str(tmp_path))
@@ -131,3 +132,21 @@ def test_ctrl_c_while_robots_txt_is_slow_exits_at_once(tmp_path):
     assert took < 4, took
     with Store.open(path) as store:
         assert store.run_info()["state"] == "interrupted"
+
+
+def _audit_copy_of_interrupted_store(path: str, tmp_path) -> None:
+    """An interrupted store is audited as it is: the audit finalises it first (inlinks, indexes)."""
+    import json
+    import shutil
+
+    from emaudit.cli import main
+
+    copy = str(tmp_path / "copy.emaudit.db")
+    shutil.copy(path, copy)
+    with Store.open(copy) as store:
+        assert not store.finalized
+    assert main(["audit", copy, "--format", "json", "-o", str(tmp_path / "a.json"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "a.json").read_text())["crawl"]["store"] == copy
+    with Store.open(copy) as store:
+        assert store.finalized
+        assert store.get(store.run_info()["start_url"]).inlinks > 0
