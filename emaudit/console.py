@@ -67,7 +67,7 @@ def render_summary(summary: CrawlSummary, fmt: str, *, quiet: bool) -> None:
     blocked = summary.by_state.get("blocked", 0)
     lines = [
         f"Crawl {summary.state}{' (' + summary.stop_reason + ')' if summary.stop_reason else ''}: {summary.start_url}",
-        f"  pages fetched: {summary.pages} ({classes})",
+        f"  pages fetched: {summary.pages}; internal URLs by status: {classes}",
         f"  URLs fetched: {summary.fetched}, errors: {summary.errors}, blocked by robots.txt: {blocked}, still queued: {summary.queued}",
         f"  time: {summary.elapsed:.1f} s",
         f"  store: {summary.store}",
