@@ -85,15 +85,9 @@ def audit(
     if _is_store(target):
         store_path = target
     else:
-        crawl_args = {
-            "store": store, "list_file": list_file, "subdomains": subdomains, "include": include, "exclude": exclude,
-            "max_pages": max_pages, "max_depth": max_depth, "max_url_length": max_url_length, "max_time": max_time,
-            "max_pattern_chain": max_pattern_chain, "strip_query": strip_query, "no_sitemaps": no_sitemaps,
-            "no_resources": no_resources, "check_external": check_external, "follow_nofollow": follow_nofollow,
-            "ignore_robots": ignore_robots, "allow_private": allow_private, "user_agent": user_agent,
-            "concurrency": concurrency, "rate": rate, "retries": retries, "timeout": timeout, "max_bytes": max_bytes,
-            "http2": http2, "header": header, "auth": auth, "insecure": insecure,
-        }
+        from emaudit.commands.crawl import crawl_kwargs
+
+        crawl_args = crawl_kwargs(locals())
         store_path = _crawl(target, crawl_args, quiet)
     with open_output(output, terminal=output_format == "table") as out:
         sink = _jsonl_sink(out) if output_format == "jsonl" else None

@@ -84,6 +84,18 @@ def build_crawl_options(
     )
 
 
+def crawl_kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """The crawl options among a command's parameters (``locals()``), for :func:`build_crawl_options`.
+
+    ``crawl`` and ``audit URL`` declare the same options (Typer needs them in each signature);
+    this picks them by name instead of repeating the list at every call.
+    """
+    import inspect
+
+    names = [p.name for p in inspect.signature(build_crawl_options).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    return {name: values[name] for name in names if name in values}
+
+
 def run_with_progress(options: Any, *, resume: str | None, quiet: bool) -> Any:
     """Run the crawl with a live progress line on stderr when it is a terminal."""
     from emaudit.console import CrawlProgress
@@ -146,15 +158,7 @@ def crawl(
 
         options = CrawlOptions(start_url="", headers=o.parse_headers(header), auth=o.parse_auth(auth))
     else:
-        options = build_crawl_options(
-            start_url, store=store, list_file=list_file, subdomains=subdomains, include=include, exclude=exclude,
-            max_pages=max_pages, max_depth=max_depth, max_url_length=max_url_length, max_time=max_time,
-            max_pattern_chain=max_pattern_chain, strip_query=strip_query, no_sitemaps=no_sitemaps,
-            no_resources=no_resources, check_external=check_external, follow_nofollow=follow_nofollow,
-            ignore_robots=ignore_robots, allow_private=allow_private, user_agent=user_agent,
-            concurrency=concurrency, rate=rate, retries=retries, timeout=timeout, max_bytes=max_bytes,
-            http2=http2, header=header, auth=auth, insecure=insecure, parse_workers=parse_workers,
-        )
+        options = build_crawl_options(start_url, **crawl_kwargs(locals()))
     summary = run_with_progress(options, resume=resume, quiet=quiet)
     from emaudit.console import render_summary
 
