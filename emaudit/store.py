@@ -159,7 +159,9 @@ CREATE INDEX sitemap_entries_url ON sitemap_entries (url_id);
 # than ~100 random index insertions per page), dropped again when a crawl resumes.
 _AUDIT_INDEXES = (
     "CREATE INDEX IF NOT EXISTS links_src ON links (src)",
-    "CREATE INDEX IF NOT EXISTS links_dst ON links (dst, kind)",
+    # src included: inlink counts and "pages linking here" are read from the index alone
+    # (COUNT(DISTINCT src) per URL costs 0.06 s at 5k pages instead of 0.7 s with table look-ups).
+    "CREATE INDEX IF NOT EXISTS links_dst ON links (dst, kind, src)",
     "CREATE INDEX IF NOT EXISTS pages_title ON pages (title_key) WHERE indexable = 1",
     "CREATE INDEX IF NOT EXISTS pages_description ON pages (description_key) WHERE indexable = 1",
     "CREATE INDEX IF NOT EXISTS pages_h1 ON pages (h1_key) WHERE indexable = 1",
@@ -488,6 +490,7 @@ class Store:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             conn.execute("COMMIT")
+            cls._triggers(conn)
         except sqlite3.Error as exc:
             _raise_write_error(exc, path)
         return cls(conn, path, readonly=False)
@@ -505,6 +508,8 @@ class Store:
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             cls._check_version(conn, path)
             cls._pragmas(conn, writable=not readonly)
+            if not readonly:
+                cls._triggers(conn)
         except sqlite3.Error as exc:
             msg = str(exc).lower()
             if "not a database" in msg or "malformed" in msg or "file is encrypted" in msg:
@@ -539,6 +544,24 @@ class Store:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint = 20000")
+
+    @staticmethod
+    def _triggers(conn: sqlite3.Connection) -> None:
+        """Connection-local (TEMP) triggers of a writing connection; the schema must exist.
+
+        Click depths handed down by the crawler are breadth-first depths unless a URL already
+        claimed or fetched is later found closer to the start (a slow page of an upper level, a
+        resumed crawl): its links then carried the old depth. Noting that case lets finalize()
+        skip the breadth-first recomputation otherwise (11 s of a 50,000-page crawl's 20 s
+        finalisation).
+        """
+        # (No INSERT OR REPLACE in the body: the crawler's upsert imposes its own conflict policy
+        # on its triggers, and a second lowering would fail on meta's primary key.)
+        conn.execute(
+            "CREATE TEMP TRIGGER IF NOT EXISTS depth_lowered AFTER UPDATE OF depth ON main.urls"
+            " WHEN OLD.state != 'queued' BEGIN INSERT INTO meta SELECT 'depths_stale', '1'"
+            " WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'depths_stale'); END"
+        )
 
     def close(self) -> None:
         try:
@@ -764,6 +787,9 @@ class Store:
 
         def _do() -> int:
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('finalized', '0')")
+            # Stores from before the depth_lowered trigger, or a store a crash left half-written:
+            # recompute depths after a resume rather than trust them.
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('depths_stale', '1')")
             for name in ("links_src", "links_dst", "pages_title", "pages_description", "pages_h1", "pages_content"):
                 self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             return self._conn.execute("UPDATE urls SET state = 'queued' WHERE state = 'fetching'").rowcount
@@ -809,17 +835,25 @@ class Store:
 
         def _do() -> None:
             c = self._conn
+            # Index sorts: two threads, and a 2 MB cache as the sorter's in-memory run size. Measured
+            # at 5.6M links: 6.5 s and +6 MB, against 8.0 s and +22 MB with one thread and 8 MB.
+            c.execute(f"PRAGMA threads = {min(2, os.cpu_count() or 1)}")
+            c.execute("PRAGMA cache_size = -2000")
             for stmt in _AUDIT_INDEXES:
                 c.execute(stmt)
+            c.execute("PRAGMA cache_size = -8000")
             c.execute(
                 "UPDATE urls SET inlinks = (SELECT COUNT(DISTINCT src) FROM links"
                 " WHERE links.dst = urls.id AND links.kind = 'a')"
             )
             self._resolve_redirects(max_hops)
-            self._recompute_depths()
+            if self.get_meta("depths_stale") is not None:
+                self._recompute_depths()
+                c.execute("DELETE FROM meta WHERE key = 'depths_stale'")
 
         self._write(_do)
         try:
+            self._conn.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: ms, not 0.1 s per 500k links
             self._conn.execute("ANALYZE")
         except sqlite3.Error:
             pass
@@ -893,6 +927,12 @@ class Store:
         )
 
     # ------------------------------------------------------------------ read API
+    @staticmethod
+    def _id_of(url: str) -> int:
+        from emaudit.urls import url_id
+
+        return url_id(url)
+
     def get(self, url_or_id: str | int) -> UrlRecord | None:
         """Look a URL up by normalised URL or id."""
         if isinstance(url_or_id, int):
@@ -973,6 +1013,13 @@ class Store:
         return PageRecord(
             rec, PageFacts.from_json_dict(json.loads(row[0]), refs), row[1], row[2], bool(row[3]), bool(row[4]), targets
         )
+
+    def page_facts(self, url_or_id: str | int) -> PageFacts | None:
+        """One page's facts without its refs: what a site rule needs to quote a page's title or
+        description (reading the ~100 joined links of :meth:`page` costs ~50x more)."""
+        uid = url_or_id if isinstance(url_or_id, int) else self._id_of(url_or_id)
+        row = self._conn.execute("SELECT facts FROM pages WHERE url_id = ?", (uid,)).fetchone()
+        return PageFacts.from_json_dict(json.loads(row[0])) if row is not None else None
 
     def _iter_refs_by_src(self, src: int | None = None) -> Iterator[tuple[int, Ref, Target | None]]:
         where = "" if src is None else " WHERE l.src = ?"
@@ -1114,6 +1161,8 @@ class Store:
             (lo, hi),
         )
         cache: dict[int, Target] = {}
+        extras: dict[str, Any] = {}  # decoded link extras: menus repeat theirs on every page
+        loads = json.loads
         pending = next(links, None)
         for row in rows:
             page_id, own = row[0], []
@@ -1135,8 +1184,16 @@ class Store:
             for _src, dst, kind, raw, anchor, rel, nofollow, alt, extra in own:
                 target = cache.get(dst)
                 url = target.url if target is not None else None
+                if extra:
+                    decoded = extras.get(extra)
+                    if decoded is None:
+                        if len(extras) >= 4096:
+                            extras.clear()
+                        decoded = extras[extra] = loads(extra)
+                else:
+                    decoded = None
                 refs.append(Ref(kind, url, raw if raw is not None else url, anchor or "", rel or "", bool(nofollow), alt,
-                                json.loads(extra) if extra else None))
+                                decoded))
                 if target is not None:
                     targets[url] = target
             n = _URL_COLUMN_COUNT

@@ -114,5 +114,5 @@ def group_findings(site: SiteView, ids: Sequence[int], message: str, **details: 
 
 def page_value(site: SiteView, page_id: int, get: Callable[[PageFacts], str | None]) -> str:
     """One fact of one stored page (e.g. the title a duplicate group shares), normalised."""
-    record = site.store.page(page_id)
-    return squash(get(record.facts)) if record is not None else ""
+    facts = site.store.page_facts(page_id)
+    return squash(get(facts)) if facts is not None else ""

@@ -23,7 +23,78 @@ def test_finalize_recomputes_click_depth(tmp_path):
         store.add_link(ids["/r"], ids["/t"], "redirect")  # a redirect is not a click
 
     store.batch(write)
+    store.requeue_unfinished()  # as a resumed crawl does: depths are not trusted
     store.finalize()
     got = {p: store.get(i).depth for p, i in ids.items()}
     store.close()
     assert got == {"/": 0, "/a": 1, "/b": 2, "/r": 2, "/t": 2, "/orphan": None}
+
+
+def _two_level_store(tmp_path, *, lower_state: str):
+    """/ → /a → /b, where /b was first recorded at depth 5 (state ``lower_state``) and /a's link
+    later lowers it to 2 through the crawler's own insert (an upsert)."""
+    store = Store.create(str(tmp_path / "d.emaudit.db"))
+    store.start_run("http://s/", "crawl", {}, "ua", "0")
+    ids = {p: url_id("http://s" + p) for p in ("/", "/a", "/b", "/c")}
+
+    def first():
+        store.add_urls([
+            NewUrl(ids["/"], "http://s/", "done", "page", True, 0, None, "start"),
+            NewUrl(ids["/a"], "http://s/a", "done", "page", True, 1, ids["/"], "a"),
+            NewUrl(ids["/b"], "http://s/b", lower_state, "page", True, 5, None, "a"),
+            NewUrl(ids["/c"], "http://s/c", "queued", "page", True, 6, ids["/b"], "a"),
+        ])
+        store.add_link(ids["/"], ids["/a"], "a")
+        store.add_link(ids["/a"], ids["/b"], "a")
+        store.add_link(ids["/b"], ids["/c"], "a")
+
+    store.batch(first)
+    store.batch(lambda: store.add_urls([NewUrl(ids["/b"], "http://s/b", "queued", "page", True, 2, ids["/a"], "a")]))
+    return store, ids
+
+
+def test_lowering_a_fetched_url_marks_depths_stale_and_finalize_fixes_its_subtree(tmp_path):
+    store, ids = _two_level_store(tmp_path, lower_state="done")
+    assert store.get_meta("depths_stale") == "1"
+    store.finalize()
+    got = {p: store.get(i).depth for p, i in ids.items()}
+    assert store.get_meta("depths_stale") is None  # recomputed, and the recomputation itself does not re-mark it
+    store.close()
+    assert got == {"/": 0, "/a": 1, "/b": 2, "/c": 3}
+
+
+def test_lowering_a_queued_url_needs_no_recomputation(tmp_path):
+    # /b is still waiting: it will hand its corrected depth down itself when it is fetched. The
+    # stale depth of /c (6) is left alone: finalize() trusts depths when no fetched URL moved.
+    store, ids = _two_level_store(tmp_path, lower_state="queued")
+    assert store.get_meta("depths_stale") is None
+    store.finalize()
+    got = {p: store.get(i).depth for p, i in ids.items()}
+    store.close()
+    assert got == {"/": 0, "/a": 1, "/b": 2, "/c": 6}
+
+
+def test_resume_always_recomputes_depths(tmp_path):
+    store, ids = _two_level_store(tmp_path, lower_state="queued")
+    store.requeue_unfinished()
+    assert store.get_meta("depths_stale") == "1"
+    store.finalize()
+    got = {p: store.get(i).depth for p, i in ids.items()}
+    store.close()
+    assert got["/c"] == 3
+
+
+def test_later_lowerings_keep_the_flag(tmp_path):
+    # A resumed crawl (flag already set) that lowers two fetched URLs in one statement and then
+    # another one: the flag's row exists each time and nothing fails.
+    store, ids = _two_level_store(tmp_path, lower_state="done")
+    store.requeue_unfinished()
+    extra = [NewUrl(url_id(f"http://s/x{i}"), f"http://s/x{i}", "done", "page", True, 9, None, "a") for i in range(3)]
+    store.batch(lambda: store.add_urls(extra))
+    lowered = [NewUrl(n.id, n.url, "queued", "page", True, 2, ids["/a"], "a") for n in extra]
+    store.batch(lambda: store.add_urls(lowered[:2]))
+    store.batch(lambda: store.add_urls(lowered[2:]))
+    assert store.get_meta("depths_stale") == "1"
+    store.finalize()
+    assert store.get_meta("depths_stale") is None
+    store.close()
