@@ -44,7 +44,7 @@ Http2 = Annotated[bool, typer.Option("--http2", help="Use HTTP/2 when the server
 Header = Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra request header 'Name: value' (repeatable; never stored).", rich_help_panel=POLITE)]
 Auth = Annotated[str | None, typer.Option("--auth", help="HTTP basic auth 'user:password' (never stored).", rich_help_panel=POLITE)]
 Insecure = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates (staging sites).", rich_help_panel=POLITE)]
-ParseWorkers = Annotated[int, typer.Option("--parse-workers", min=-1, max=16, help="Processes parsing HTML beside the crawler (-1: one when the machine has a second core; 0: parse in the crawler process).", rich_help_panel=POLITE)]
+ParseWorkers = Annotated[int, typer.Option("--parse-workers", min=-1, max=16, help="Processes parsing HTML beside the crawler (-1: two when the machine has a second core; 0: parse in the crawler process).", rich_help_panel=POLITE)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress, logs or summary on stderr/stdout (errors still go to stderr).", rich_help_panel=OUT)]
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)

@@ -286,12 +286,21 @@ def test_parse_worker_gives_the_same_store_as_in_process(tmp_path):
     with SiteServer() as site:
         build_site(site)
         stores = []
-        for workers in (0, 1):
+        for workers in (0, 1, 2):
             path = str(tmp_path / f"w{workers}.emaudit.db")
             run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, parse_workers=workers), handle_signals=False)
             stores.append(_facts_snapshot(path))
-    assert stores[0] == stores[1]
+    assert stores[0] == stores[1] == stores[2]
     assert len(stores[0][0]) == 9
+
+
+def test_default_parse_workers_follow_the_usable_cpus(monkeypatch):
+    from emaudit import crawler
+
+    monkeypatch.setattr(crawler.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert crawler.default_parse_workers() == 0  # one core: parsing in a child would only add IPC
+    monkeypatch.setattr(crawler.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert crawler.default_parse_workers() == 2
 
 
 def test_a_killed_parse_worker_does_not_stop_the_crawl(tmp_path, monkeypatch):
