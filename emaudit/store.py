@@ -489,6 +489,7 @@ class Store:
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            conn.execute("INSERT INTO meta VALUES ('depth_tracking', '1')")  # see _triggers()
             conn.execute("COMMIT")
             cls._triggers(conn)
         except sqlite3.Error as exc:
@@ -787,9 +788,10 @@ class Store:
 
         def _do() -> int:
             self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('finalized', '0')")
-            # Stores from before the depth_lowered trigger, or a store a crash left half-written:
-            # recompute depths after a resume rather than trust them.
-            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('depths_stale', '1')")
+            # A store written before the depth_lowered trigger existed: its depths are not
+            # vouched for, recompute them when this crawl is finalised.
+            if self.get_meta("depth_tracking") is None:
+                self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('depths_stale', '1')")
             for name in ("links_src", "links_dst", "pages_title", "pages_description", "pages_h1", "pages_content"):
                 self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             return self._conn.execute("UPDATE urls SET state = 'queued' WHERE state = 'fetching'").rowcount
