@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import itertools
 import json
 import os
 import sqlite3
@@ -1141,7 +1142,7 @@ class Store:
         for row in rows:
             yield _url_record(row[:25]), _target(row[25:])  # type: ignore[misc]
 
-    def iter_pages_cached_targets(self, cache_size: int = 100_000,
+    def iter_pages_cached_targets(self, cache_size: int = 200_000,
                                   id_range: tuple[int, int] | None = None) -> Iterator[PageRecord]:
         """``iter_pages(with_refs=True)`` for the audit's one pass over a big site.
 
@@ -1176,8 +1177,12 @@ class Store:
             missing = [d for d in wanted if d not in cache]
             if missing:
                 if len(cache) + len(missing) > cache_size:
-                    cache.clear()  # bounded memory; this page's targets are all fetched again below
-                    missing = list(wanted)
+                    # Bounded memory (~340 bytes a target): forget the older half, not everything.
+                    # Clearing it all made a 100,000-page audit re-read each target ~15 times
+                    # (26 s of 128 s) once the site outgrew the cache.
+                    for old in list(itertools.islice(cache, len(cache) // 2)):
+                        del cache[old]
+                    missing = [d for d in wanted if d not in cache]
                 for i in range(0, len(missing), 500):
                     chunk = missing[i : i + 500]
                     sql = f"SELECT {_TARGET_COLUMNS} FROM urls AS u LEFT JOIN pages AS p ON p.url_id = u.id WHERE u.id IN ({','.join('?' * len(chunk))})"

@@ -79,7 +79,7 @@ def near_duplicate_pairs(hashes: Sequence[int], max_bits: int) -> Iterator[tuple
             buckets[h & key_mask].append(i)
         for members in buckets.values():
             if len(members) > 1:
-                for a, b in _bucket_pairs(members, hashes, earlier):
+                for a, b in _bucket_pairs(members, hashes, earlier, max_bits):
                     distance = (hashes[a] ^ hashes[b]).bit_count()
                     if distance <= max_bits:
                         yield a, b, distance
@@ -88,18 +88,30 @@ def near_duplicate_pairs(hashes: Sequence[int], max_bits: int) -> Iterator[tuple
 _BITSET_FROM = 48  # bucket size from which candidate pairs are filtered with bitsets
 
 
-def _bucket_pairs(members: list[int], hashes: Sequence[int], earlier: list[int]) -> Iterator[tuple[int, int]]:
+def _bucket_pairs(members: list[int], hashes: Sequence[int], earlier: list[int],
+                  max_bits: int = HASH_BITS) -> Iterator[tuple[int, int]]:
     """Pairs of a bucket that differ in every ``earlier`` block (the others met in an earlier table).
 
+    Small buckets: most of their pairs share the table's blocks by chance and are far apart, so
+    the distance (one xor and bit_count) is tested before the earlier blocks: on 100,000 pages of
+    one template (simhash bits biased), ~5.6 million candidate pairs cost 1 s instead of 5.
+    Pairs farther apart than ``max_bits`` may be dropped here (the caller drops them anyway).
     Large buckets (a cluster of near-identical pages) filter with integer bitsets, one per value of
     each earlier block: a member's partners are the later members outside its groups, found with a
     few C-speed AND/NOT operations instead of one Python comparison per pair and table.
     """
     if len(members) < _BITSET_FROM or not earlier:
-        for a, b in combinations(members, 2):
-            x = hashes[a] ^ hashes[b]
-            if all(x & mask for mask in earlier):
-                yield a, b
+        values = [hashes[m] for m in members]
+        for n, h in enumerate(values):
+            a = members[n]
+            for k in range(n + 1, len(values)):
+                x = h ^ values[k]
+                if x.bit_count() <= max_bits:
+                    for mask in earlier:
+                        if not x & mask:
+                            break
+                    else:
+                        yield a, members[k]
         return
     groups: list[dict[int, int]] = []
     for mask in earlier:
