@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from emaudit.store import NewUrl, Store
 from emaudit.urls import url_id
 
@@ -80,28 +82,19 @@ def _forget_depth_tracking(store):
     store.batch(lambda: store._conn.execute("DELETE FROM meta WHERE key = 'depth_tracking'"))
 
 
-def test_resuming_a_store_without_depth_tracking_recomputes_depths(tmp_path):
+@pytest.mark.parametrize(("tracked", "stale", "depth_c"), [(False, "1", 3), (True, None, 6)])
+def test_resume_recomputes_depths_only_for_stores_without_depth_tracking(tmp_path, tracked, stale, depth_c):
+    # Tracked: the trigger was on throughout the first run, nothing fetched moved, nothing to
+    # recompute (the resume overhead stays small: the breadth-first pass is ~0.5 s at 5,000 pages).
     store, ids = _two_level_store(tmp_path, lower_state="queued")
-    _forget_depth_tracking(store)
+    if not tracked:
+        _forget_depth_tracking(store)
     store.requeue_unfinished()
-    assert store.get_meta("depths_stale") == "1"
+    assert store.get_meta("depths_stale") == stale
     store.finalize()
     got = {p: store.get(i).depth for p, i in ids.items()}
     store.close()
-    assert got["/c"] == 3
-
-
-def test_resuming_a_tracked_store_trusts_its_depths(tmp_path):
-    # The trigger was on throughout the first run: nothing fetched moved, nothing to recompute
-    # (the resume overhead stays small: the breadth-first pass is ~0.5 s at 5,000 pages).
-    store, ids = _two_level_store(tmp_path, lower_state="queued")
-    assert store.get_meta("depth_tracking") == "1"
-    store.requeue_unfinished()
-    assert store.get_meta("depths_stale") is None
-    store.finalize()
-    got = {p: store.get(i).depth for p, i in ids.items()}
-    store.close()
-    assert got["/c"] == 6
+    assert got["/c"] == depth_c
 
 
 def test_later_lowerings_keep_the_flag(tmp_path):
