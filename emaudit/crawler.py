@@ -85,7 +85,7 @@ MAX_REDIRECT_HOPS = 10
 CLAIM_QUEUE = 64  # URLs claimed ahead of the fetchers at most
 WRITE_BATCH = 16  # pages per transaction (short: the loop stalls while it commits)
 WRITE_INTERVAL = 0.5  # seconds between commits at most
-SEEN_CACHE = 16_384  # recently seen URL ids kept in memory (skip re-inserting nav links)
+SEEN_CACHE = 131_072  # recently seen URL ids (≤ ~16 MB): a miss costs a classify + upsert; 16k made a 50k-page crawl 40 % slower
 FOLLOWED_KINDS = frozenset({LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_REFRESH, LINK_NEXT, LINK_PREV})
 _DIGITS = re.compile(r"\d+")
 

@@ -773,9 +773,12 @@ class Store:
             kind_filter = "" if pages else " AND kind != 'page'"
             if not sitemap_only:
                 kind_filter += f" AND prio < {SITEMAP_PRIO}"
+            # INDEXED BY: without statistics the planner took urls_state and sorted the whole
+            # frontier on every claim (9.8 ms with 14,000 URLs queued, 11 % of a 50k-page crawl);
+            # the partial frontier index gives the next URLs in order at once (0.05 ms).
             rows = self._conn.execute(
-                "SELECT id, url, kind, depth, redirect_depth, internal, chain FROM urls WHERE state = 'queued'"
-                f"{kind_filter} ORDER BY prio, seq LIMIT ?",
+                "SELECT id, url, kind, depth, redirect_depth, internal, chain FROM urls INDEXED BY urls_frontier"
+                f" WHERE state = 'queued'{kind_filter} ORDER BY prio, seq LIMIT ?",
                 (limit,),
             ).fetchall()
             self._conn.executemany("UPDATE urls SET state = 'fetching' WHERE id = ?", ((r[0],) for r in rows))

@@ -112,3 +112,28 @@ def test_later_lowerings_keep_the_flag(tmp_path):
     store.finalize()
     assert store.get_meta("depths_stale") is None
     store.close()
+
+
+def test_claim_takes_the_frontier_in_priority_order_from_its_index(tmp_path):
+    # Depth first decides (prio), then discovery order (seq); sitemap-only URLs wait unless asked
+    # for. The query names the partial frontier index: sorting the whole frontier on each claim
+    # (what the planner chose without statistics) made a 50,000-page crawl 11 % slower.
+    store = Store.create(str(tmp_path / "f.emaudit.db"))
+    store.start_run("http://s/", "crawl", {}, "ua", "0")
+    depths = [(i * 7) % 5 for i in range(300)]
+    urls = [NewUrl(url_id(f"http://s/{i}"), f"http://s/{i}", "queued", "page", True, d, None, "a")
+            for i, d in enumerate(depths)]
+    urls.append(NewUrl(url_id("http://s/from-sitemap"), "http://s/from-sitemap", "queued", "page", True, None, None, "sitemap"))
+    store.batch(lambda: store.add_urls(urls))
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    first = store.claim(5, sitemap_only=False)
+    store._conn.set_trace_callback(None)
+    assert any("INDEXED BY urls_frontier" in sql for sql in statements)
+    assert [c.url for c in first] == [f"http://s/{i}" for i, d in enumerate(depths) if d == 0][:5]
+    everything = first + store.claim(1000, sitemap_only=False)
+    assert len(everything) == 300 and "http://s/from-sitemap" not in {c.url for c in everything}
+    assert [c.depth for c in everything] == sorted(depths)
+    assert [c.url for c in store.claim(10)] == ["http://s/from-sitemap"]
+    assert store.claim(10) == []  # claimed URLs are no longer in the frontier
+    store.close()
