@@ -42,6 +42,7 @@ from emaudit.scoring import (
     pass_rate,
 )
 from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, ensure_finalized
+from emaudit.system import usable_cpus
 
 Sink = Callable[[Finding], None]
 EXAMPLES = 5  # example URLs kept per issue (the table shows 3)
@@ -365,8 +366,7 @@ def worker_count(html_pages: int, requested: int | None = None) -> int:
         return max(1, requested)
     if html_pages < PARALLEL_MIN_PAGES:
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(MAX_WORKERS, cpus, html_pages // (PARALLEL_MIN_PAGES // 2)))
+    return max(1, min(MAX_WORKERS, usable_cpus(), html_pages // (PARALLEL_MIN_PAGES // 2)))
 
 
 def crawl_summary(store: Store, run: dict[str, Any]) -> dict[str, Any]:
@@ -427,10 +427,7 @@ class _Engine:
             for lower in range(level + 1):
                 self.level_counts[lower] += 1
             if plans[level]:
-                self._evaluate(PageView(rec, page, self.start_url, self._inlink_sources), plans[level])
-
-    def _inlink_sources(self, url_id: int, limit: int) -> list[str]:
-        return self.store.inlink_sources(url_id, limit)
+                self._evaluate(PageView(rec, page, self.start_url, self.store.inlink_sources), plans[level])
 
     def _units(self) -> Iterator[tuple[UrlRecord, PageRecord | None]]:
         """Internal URLs with their page record when they have one (merge join on id)."""

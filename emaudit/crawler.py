@@ -65,6 +65,7 @@ from emaudit.store import (
     PreparedPage,
     Store,
 )
+from emaudit.system import usable_cpus
 from emaudit.urls import (
     InvalidURL,
     Scope,
@@ -778,7 +779,7 @@ class Crawler:
                 break
             room = queue.maxsize - queue.qsize()
             claimed: list[Claimed] = []
-            if room >= max(self.o.concurrency, queue.maxsize // 2):
+            if room >= queue.maxsize // 2:
                 pages_ok = self.o.max_pages is None or self.progress.pages + queue.qsize() + len(in_flight) < self.o.max_pages
                 limit = room if self.o.max_pages is None else max(0, min(room, self.o.max_pages - self.progress.pages - queue.qsize() - len(in_flight)))
                 count = limit if pages_ok else room
@@ -829,8 +830,7 @@ def default_parse_workers() -> int:
     (each parse process costs ~40 MB). More than two do not help: past ~400 pages/s the
     crawler process itself (HTTP, SQLite) is the limit.
     """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 2 if cpus > 1 else 0
+    return 2 if usable_cpus() > 1 else 0
 
 
 def _drain_queue(queue: asyncio.Queue[Claimed]) -> list[Claimed]:

@@ -18,7 +18,6 @@ import email.utils
 import ssl
 import time
 import zlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 

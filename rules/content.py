@@ -89,7 +89,7 @@ _BITSET_FROM = 48  # bucket size from which candidate pairs are filtered with bi
 
 
 def _bucket_pairs(members: list[int], hashes: Sequence[int], earlier: list[int],
-                  max_bits: int = HASH_BITS) -> Iterator[tuple[int, int]]:
+                  max_bits: int) -> Iterator[tuple[int, int]]:
     """Pairs of a bucket that differ in every ``earlier`` block (the others met in an earlier table).
 
     Small buckets: most of their pairs share the table's blocks by chance and are far apart, so
