@@ -25,14 +25,28 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpcore
-from httpcore._backends.base import SOCKET_OPTION, AsyncNetworkBackend, AsyncNetworkStream
+from httpcore._backends.base import (
+    SOCKET_OPTION,
+    AsyncNetworkBackend,
+    AsyncNetworkStream,
+)
 
-READ_HIGH_WATER = 512 * 1024  # buffered bytes at which the socket stops being read until consumed
+READ_HIGH_WATER = (
+    512 * 1024
+)  # buffered bytes at which the socket stops being read until consumed
 
 
 class _Protocol(asyncio.Protocol):
-    __slots__ = ("transport", "buffer", "eof", "error", "waiter", "drain_waiter", "paused_reading",
-                 "paused_writing")
+    __slots__ = (
+        "buffer",
+        "drain_waiter",
+        "eof",
+        "error",
+        "paused_reading",
+        "paused_writing",
+        "transport",
+        "waiter",
+    )
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -50,7 +64,11 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if len(self.buffer) >= READ_HIGH_WATER and not self.paused_reading and self.transport is not None:
+        if (
+            len(self.buffer) >= READ_HIGH_WATER
+            and not self.paused_reading
+            and self.transport is not None
+        ):
             self.paused_reading = True
             self.transport.pause_reading()
         self._wake()
@@ -130,7 +148,9 @@ class AsyncioStream(AsyncNetworkStream):
                 self._transport.resume_reading()
             return data
         if proto.error is not None:
-            raise httpcore.ReadError(str(proto.error) or type(proto.error).__name__) from proto.error
+            raise httpcore.ReadError(
+                str(proto.error) or type(proto.error).__name__
+            ) from proto.error
         return b""  # end of stream: httpcore reports "server disconnected" itself
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -159,13 +179,21 @@ class AsyncioStream(AsyncNetworkStream):
         self._transport.close()
 
     async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         protocol = _Protocol()
         try:
             transport = await asyncio.wait_for(
-                loop.start_tls(self._transport, protocol, ssl_context, server_hostname=server_hostname),
+                loop.start_tls(
+                    self._transport,
+                    protocol,
+                    ssl_context,
+                    server_hostname=server_hostname,
+                ),
                 timeout,
             )
         except (asyncio.TimeoutError, TimeoutError) as exc:
@@ -175,7 +203,9 @@ class AsyncioStream(AsyncNetworkStream):
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:
-            raise httpcore.ConnectError("the server closed the connection during the TLS handshake")
+            raise httpcore.ConnectError(
+                "the server closed the connection during the TLS handshake"
+            )
         protocol.connection_made(transport)
         return AsyncioStream(transport, protocol)
 
@@ -213,12 +243,17 @@ class AsyncioBackend(AsyncNetworkBackend):
         try:
             transport, protocol = await asyncio.wait_for(
                 loop.create_connection(
-                    _Protocol, host, port, local_addr=(local_address, 0) if local_address else None
+                    _Protocol,
+                    host,
+                    port,
+                    local_addr=(local_address, 0) if local_address else None,
                 ),
                 timeout,
             )
         except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
+            raise httpcore.ConnectTimeout(
+                f"timed out connecting to {host}:{port}"
+            ) from exc
         except OSError as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         sock = transport.get_extra_info("socket")
@@ -229,11 +264,16 @@ class AsyncioBackend(AsyncNetworkBackend):
         return AsyncioStream(transport, protocol)
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[SOCKET_OPTION] | None = None
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         try:
-            transport, protocol = await asyncio.wait_for(loop.create_unix_connection(_Protocol, path), timeout)
+            transport, protocol = await asyncio.wait_for(
+                loop.create_unix_connection(_Protocol, path), timeout
+            )
         except (asyncio.TimeoutError, TimeoutError) as exc:
             raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from exc
         except OSError as exc:
@@ -253,7 +293,9 @@ def install(client: Any) -> bool:
     httpcore changed shape, so an upgrade degrades to the default path instead of breaking.
     """
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(
+        pool, "_network_backend"
+    ):
         return False
     pool._network_backend = AsyncioBackend()
     return True
