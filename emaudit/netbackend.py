@@ -31,9 +31,10 @@ from httpcore._backends.base import (
     AsyncNetworkStream,
 )
 
-READ_HIGH_WATER = (
-    512 * 1024
-)  # buffered bytes at which the socket stops being read until consumed
+READ_HIGH_WATER = 512 * 1024  # buffered bytes at which the socket stops being read until consumed
+# A host with several addresses (IPv6 and IPv4): the next one is tried after this many seconds
+# without waiting for the first to fail (RFC 8305's recommended 250 ms, as anyio does).
+HAPPY_EYEBALLS_DELAY = 0.25
 
 
 class _Protocol(asyncio.Protocol):
@@ -64,11 +65,7 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        if (
-            len(self.buffer) >= READ_HIGH_WATER
-            and not self.paused_reading
-            and self.transport is not None
-        ):
+        if len(self.buffer) >= READ_HIGH_WATER and not self.paused_reading and self.transport is not None:
             self.paused_reading = True
             self.transport.pause_reading()
         self._wake()
@@ -148,9 +145,7 @@ class AsyncioStream(AsyncNetworkStream):
                 self._transport.resume_reading()
             return data
         if proto.error is not None:
-            raise httpcore.ReadError(
-                str(proto.error) or type(proto.error).__name__
-            ) from proto.error
+            raise httpcore.ReadError(str(proto.error) or type(proto.error).__name__) from proto.error
         return b""  # end of stream: httpcore reports "server disconnected" itself
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -203,9 +198,7 @@ class AsyncioStream(AsyncNetworkStream):
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:
-            raise httpcore.ConnectError(
-                "the server closed the connection during the TLS handshake"
-            )
+            raise httpcore.ConnectError("the server closed the connection during the TLS handshake")
         protocol.connection_made(transport)
         return AsyncioStream(transport, protocol)
 
@@ -247,13 +240,12 @@ class AsyncioBackend(AsyncNetworkBackend):
                     host,
                     port,
                     local_addr=(local_address, 0) if local_address else None,
+                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
                 ),
                 timeout,
             )
         except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise httpcore.ConnectTimeout(
-                f"timed out connecting to {host}:{port}"
-            ) from exc
+            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
         except OSError as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         sock = transport.get_extra_info("socket")
@@ -271,9 +263,7 @@ class AsyncioBackend(AsyncNetworkBackend):
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         try:
-            transport, protocol = await asyncio.wait_for(
-                loop.create_unix_connection(_Protocol, path), timeout
-            )
+            transport, protocol = await asyncio.wait_for(loop.create_unix_connection(_Protocol, path), timeout)
         except (asyncio.TimeoutError, TimeoutError) as exc:
             raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from exc
         except OSError as exc:
@@ -293,9 +283,7 @@ def install(client: Any) -> bool:
     httpcore changed shape, so an upgrade degrades to the default path instead of breaking.
     """
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(
-        pool, "_network_backend"
-    ):
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
         return False
     pool._network_backend = AsyncioBackend()
     return True

@@ -74,21 +74,13 @@ def _read_request(conn: socket.socket) -> bytes:
     return data
 
 
-def keep_alive(
-    body: bytes, close_after: bool = False, max_requests: int = 500
-) -> Handler:
+def keep_alive(body: bytes, close_after: bool = False, max_requests: int = 500) -> Handler:
     def handler(conn: socket.socket) -> None:
         for _ in range(max_requests):
             if not _read_request(conn):
                 return
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n"
-                % len(body)
-                + body
-            )
-            if (
-                close_after
-            ):  # closes without announcing it: the client must not reuse the socket
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            if close_after:  # closes without announcing it: the client must not reuse the socket
                 return
 
     return handler
@@ -101,23 +93,14 @@ def run(coro):  # type: ignore[no-untyped-def]
 async def _fetch_many(url: str, count: int, settings: HttpSettings | None = None):  # type: ignore[no-untyped-def]
     settings = settings or HttpSettings(concurrency=2)
     async with make_async_client(settings) as client:
-        assert isinstance(
-            client._transport._pool._network_backend, netbackend.AsyncioBackend
-        )
-        return [
-            await fetch(
-                client, url, retries=settings.retries, max_bytes=settings.max_bytes
-            )
-            for _ in range(count)
-        ]
+        assert isinstance(client._transport._pool._network_backend, netbackend.AsyncioBackend)
+        return [await fetch(client, url, retries=settings.retries, max_bytes=settings.max_bytes) for _ in range(count)]
 
 
 def test_the_crawl_client_uses_the_asyncio_backend() -> None:
     async def check() -> None:
         async with make_async_client(HttpSettings()) as client:
-            assert isinstance(
-                client._transport._pool._network_backend, netbackend.AsyncioBackend
-            )
+            assert isinstance(client._transport._pool._network_backend, netbackend.AsyncioBackend)
 
     run(check())
 
@@ -183,9 +166,7 @@ def test_reset_mid_body_is_a_reset() -> None:
     def reset(conn: socket.socket) -> None:
         _read_request(conn)
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial")
-        conn.setsockopt(
-            socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
-        )
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
     with raw_server(reset) as url:
         results = run(_fetch_many(url, 1, HttpSettings(retries=0)))
@@ -200,14 +181,10 @@ def test_write_to_a_peer_that_never_reads_times_out() -> None:
 
     async def push(url: str) -> None:
         port = int(url.rsplit(":", 1)[1].strip("/"))
-        stream = await netbackend.AsyncioBackend().connect_tcp(
-            "127.0.0.1", port, timeout=2
-        )
+        stream = await netbackend.AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=2)
         try:
             with pytest.raises(httpcore.WriteTimeout):
-                for _ in range(
-                    64
-                ):  # bounded: the socket buffers fill long before 64 MB
+                for _ in range(64):  # bounded: the socket buffers fill long before 64 MB
                     await stream.write(b"x" * (1 << 20), timeout=0.2)
         finally:
             await stream.aclose()
@@ -241,9 +218,7 @@ def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
             critical=False,
         )
         .sign(key, hashes.SHA256())
@@ -274,3 +249,20 @@ def test_untrusted_certificate_is_a_tls_error(tls_context: ssl.SSLContext) -> No
         results = run(_fetch_many(url, 1, HttpSettings(verify=True, retries=0)))
     assert results[0].status is None and results[0].error_kind == "tls"
     assert "certificate" in (results[0].error or "").lower()
+
+
+def test_unresolvable_host_is_a_dns_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_such_name(*args: object, **kwargs: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)  # the loop resolves through it
+    results = run(_fetch_many("http://no-such-host.invalid/", 1, HttpSettings(retries=0)))
+    assert results[0].status is None and results[0].error_kind == "dns"
+
+
+def test_a_name_with_several_addresses_connects() -> None:
+    # "localhost" may resolve to ::1 first while the server listens on 127.0.0.1 only: the
+    # connection must fall back to the next address.
+    with raw_server(keep_alive(b"<p>by name</p>")) as url:
+        results = run(_fetch_many(url.replace("127.0.0.1", "localhost"), 3))
+    assert [r.body for r in results] == [b"<p>by name</p>"] * 3
