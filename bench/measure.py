@@ -10,6 +10,10 @@
 * Tree RSS (when psutil is installed): the sum of the RSS of the child and all its live
   descendants, sampled every 50 ms — it shows when a tool is several processes at once
   (advertools runs ``scrapy runspider`` as a subprocess of the Python that called it).
+* Tree PSS (Linux ``/proc/PID/smaps_rollup``): the same sum of proportional set sizes, where a
+  page shared by n processes (the interpreter, lxml, libsqlite3 …) counts 1/n in each: the
+  memory the tool actually takes from the machine, which the RSS sum over-counts. Sampled every
+  250 ms (reading smaps costs more than the RSS).
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ class RunResult:
     sys_s: float = 0.0
     maxrss_kb: int = 0
     tree_rss_peak_kb: int | None = None
+    tree_pss_peak_kb: int | None = None
     timed_out: bool = False
     signalled: bool = False  # the caller's ``interrupt`` callback asked for SIGINT
     signal_at_s: float | None = None
@@ -127,19 +132,42 @@ class RunResult:
         return "\n".join(self.stderr_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def _tree_rss_kb(pid: int) -> int | None:
+SAMPLE_PSS_EVERY = 5  # RSS samples per PSS sample
+
+
+def _tree(pid: int) -> list | None:
     if psutil is None:
         return None
     try:
         root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
         return None
+
+
+def _tree_rss_kb(procs: list) -> int:
     total = 0
     for p in procs:
         with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
     return total // 1024
+
+
+def _pss_kb(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _tree_pss_kb(procs: list) -> int | None:
+    values = [_pss_kb(p.pid) for p in procs]
+    known = [v for v in values if v is not None]
+    return sum(known) if known and len(known) == len(values) else None
 
 
 class _ExitWaiter:
@@ -204,15 +232,20 @@ def _wait_loop(proc, res, waiter, start, timeout, interrupt, shutdown_grace):
     deadline = start + timeout
     kill_at = None
     next_sample = 0.0
+    samples = 0
     while True:
         pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             return status, rusage
         now = time.perf_counter()
         if now >= next_sample:
-            rss = _tree_rss_kb(proc.pid)
-            if rss is not None:
-                res.tree_rss_peak_kb = max(res.tree_rss_peak_kb or 0, rss)
+            procs = _tree(proc.pid)
+            if procs is not None:
+                res.tree_rss_peak_kb = max(res.tree_rss_peak_kb or 0, _tree_rss_kb(procs))
+                pss = _tree_pss_kb(procs) if samples % SAMPLE_PSS_EVERY == 0 else None
+                if pss is not None:
+                    res.tree_pss_peak_kb = max(res.tree_pss_peak_kb or 0, pss)
+            samples += 1
             next_sample = now + SAMPLE_INTERVAL
         if interrupt and not res.signalled and interrupt(now - start):
             res.signalled, res.signal_at_s = True, now - start

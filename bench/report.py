@@ -21,6 +21,7 @@ def row(tool: str, res: RunResult | None, server_cpu_s: float | None = None, una
         "cpu_ms_per_page": round(1000 * res.cpu_s / pages, 2) if pages else None,
         "peak_rss_mb": round(res.maxrss_mb, 1),
         "tree_rss_peak_mb": round(res.tree_rss_peak_kb / 1024, 1) if res.tree_rss_peak_kb else None,
+        "tree_pss_peak_mb": round(res.tree_pss_peak_kb / 1024, 1) if res.tree_pss_peak_kb else None,
         "server_cpu_s": round(server_cpu_s, 2) if server_cpu_s is not None else None,
         "cmd": res.cmd,
     }
@@ -54,18 +55,19 @@ def _fmt(value, spec: str = "") -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = "| tool | pages | seconds | pages/s | CPU ms/page | peak RSS MB | tree RSS MB | server CPU s | status |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    head = "| tool | pages | seconds | pages/s | CPU ms/page | peak RSS MB | tree RSS MB | tree PSS MB | server CPU s | status |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         if r["status"] == "skipped":
-            lines.append(f"| {r['tool']} | | | | | | | | skipped |")
+            lines.append(f"| {r['tool']} | | | | | | | | | skipped |")
             continue
         if not r["status"].startswith("ok"):  # numbers of a failed run would only mislead
-            lines.append(f"| {r['tool']} | – | {_fmt(r['seconds'], '.2f')} | – | – | – | – | – | {r['status']} |")
+            lines.append(f"| {r['tool']} | – | {_fmt(r['seconds'], '.2f')} | – | – | – | – | – | – | {r['status']} |")
             continue
         lines.append(
             f"| {r['tool']} | {_fmt(r['pages'], ',')} | {_fmt(r['seconds'], '.2f')} | {_fmt(r['pages_per_s'], ',.1f')} "
             f"| {_fmt(r['cpu_ms_per_page'], '.2f')} | {_fmt(r['peak_rss_mb'], '.1f')} | {_fmt(r['tree_rss_peak_mb'], '.1f')} "
+            f"| {_fmt(r.get('tree_pss_peak_mb'), '.1f')} "
             f"| {_fmt(r['server_cpu_s'], '.2f')} | {r['status']} |"
         )
     return "\n".join(lines)
@@ -82,6 +84,7 @@ def ratios(rows: list[dict]) -> dict[str, float | None]:
         "emaudit/advertools pages/s": ratio("emaudit", "advertools", "pages_per_s"),
         "emaudit/fetch-only pages/s": ratio("emaudit", "fetch-only", "pages_per_s"),
         "emaudit/advertools peak RSS": ratio("emaudit", "advertools", "peak_rss_mb"),
+        "emaudit/advertools tree PSS": ratio("emaudit", "advertools", "tree_pss_peak_mb"),
         "emaudit/advertools CPU ms/page": ratio("emaudit", "advertools", "cpu_ms_per_page"),
     }
 
