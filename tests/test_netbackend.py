@@ -197,8 +197,17 @@ def test_write_to_a_peer_that_never_reads_times_out() -> None:
 
 
 # ------------------------------------------------------------------------------------ TLS
+def server_context(files: tuple[Path, Path], alpn: list[str] | None = None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*files)
+    if alpn:
+        context.set_alpn_protocols(alpn)
+    return context
+
+
 @pytest.fixture(scope="module")
-def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM files)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -232,20 +241,18 @@ def tls_context(tmp_path_factory: pytest.TempPathFactory) -> ssl.SSLContext:
             serialization.NoEncryption(),
         )
     )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
-    return context
+    return folder / "cert.pem", folder / "key.pem"
 
 
-def test_https_through_start_tls(tls_context: ssl.SSLContext) -> None:
-    with raw_server(keep_alive(b"<title>secure</title>"), tls=tls_context) as url:
+def test_https_through_start_tls(tls_files: tuple[Path, Path]) -> None:
+    with raw_server(keep_alive(b"<title>secure</title>"), tls=server_context(tls_files)) as url:
         results = run(_fetch_many(url, 5, HttpSettings(verify=False)))
     assert [r.status for r in results] == [200] * 5
     assert all(r.body == b"<title>secure</title>" for r in results)
 
 
-def test_untrusted_certificate_is_a_tls_error(tls_context: ssl.SSLContext) -> None:
-    with raw_server(keep_alive(b"x"), tls=tls_context) as url:
+def test_untrusted_certificate_is_a_tls_error(tls_files: tuple[Path, Path]) -> None:
+    with raw_server(keep_alive(b"x"), tls=server_context(tls_files)) as url:
         results = run(_fetch_many(url, 1, HttpSettings(verify=True, retries=0)))
     assert results[0].status is None and results[0].error_kind == "tls"
     assert "certificate" in (results[0].error or "").lower()
@@ -266,3 +273,33 @@ def test_a_name_with_several_addresses_connects() -> None:
     with raw_server(keep_alive(b"<p>by name</p>")) as url:
         results = run(_fetch_many(url.replace("127.0.0.1", "localhost"), 3))
     assert [r.body for r in results] == [b"<p>by name</p>"] * 3
+
+
+def _h2_handler(body: bytes) -> Handler:
+    """A minimal HTTP/2 server connection (h2 state machine): answers every stream with ``body``."""
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    def handler(conn: socket.socket) -> None:
+        h2conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        h2conn.initiate_connection()
+        conn.sendall(h2conn.data_to_send())
+        for _ in range(1000):  # bounded: a test sends a handful of requests
+            data = conn.recv(65536)
+            if not data:
+                return
+            for event in h2conn.receive_data(data):
+                if isinstance(event, h2.events.RequestReceived):
+                    headers = [(":status", "200"), ("content-type", "text/html"), ("content-length", str(len(body)))]
+                    h2conn.send_headers(event.stream_id, headers)
+                    h2conn.send_data(event.stream_id, body, end_stream=True)
+            conn.sendall(h2conn.data_to_send())
+
+    return handler
+
+
+def test_http2_is_negotiated_through_the_backend(tls_files: tuple[Path, Path]) -> None:
+    with raw_server(_h2_handler(b"<p>over h2</p>"), tls=server_context(tls_files, alpn=["h2"])) as url:
+        results = run(_fetch_many(url, 4, HttpSettings(verify=False, http2=True)))
+    assert [(r.status, r.http_version, r.body) for r in results] == [(200, "HTTP/2", b"<p>over h2</p>")] * 4
