@@ -21,6 +21,7 @@ import dataclasses
 import os
 import re
 import signal
+import socket
 import sys
 import time
 from collections import OrderedDict
@@ -71,6 +72,7 @@ from emaudit.urls import (
     Scope,
     host_of,
     is_private_host,
+    is_private_ip,
     normalise,
     origin_of,
     registrable_suffix,
@@ -676,9 +678,13 @@ class Crawler:
         self._stop = asyncio.Event()
         if self.o.max_time:
             self._deadline = time.monotonic() + self.o.max_time
+        if not self._private_ok:
+            self._private_ok = await _resolves_to_private(host_of(self.o.start_url))
+        settings = self.o.http_settings()
+        settings.block_private = not self._private_ok
         self._pool = await self._start_pool()
         try:
-            async with make_async_client(self.o.http_settings()) as client:
+            async with make_async_client(settings) as client:
                 self._client = client
                 try:
                     await self._until_stopped(self._seed())
@@ -1002,6 +1008,19 @@ def _summary(store: Store, options: CrawlOptions, state: str, reason: str) -> Cr
         queued=counts["by_state"].get("queued", 0),
         stop_reason=None if reason == "finished" else reason,
     )
+
+
+async def _resolves_to_private(host: str) -> bool:
+    """Whether the start host resolves to a non-public address (a staging server by name): that
+    crawl is private, as one started on an IP literal is, and its private links are allowed."""
+    if not host:
+        return False
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(loop.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM), 10)
+    except (OSError, UnicodeError, asyncio.TimeoutError, TimeoutError):
+        return False  # unresolvable here (a proxy may resolve it): the public policy applies
+    return any(is_private_ip(str(info[4][0])) for info in infos)
 
 
 def _check_start(summary: CrawlSummary, options: CrawlOptions) -> None:

@@ -76,6 +76,8 @@ class HttpSettings:
     verify: bool = True
     # Hosts (with their subdomains) that get ``headers`` and ``auth``; None: every host.
     credential_hosts: tuple[str, ...] | None = None
+    # Connect only to public addresses (names are resolved, then checked): a public site's crawl.
+    block_private: bool = False
 
     def client_headers(self) -> dict[str, str]:
         headers = {
@@ -148,7 +150,7 @@ def make_async_client(settings: HttpSettings) -> httpx.AsyncClient:
         verify=settings.verify,
         event_hooks={"response": [_set_location_aside]},
     )
-    netbackend.install(client)
+    netbackend.install(client, block_private=settings.block_private)
     return client
 
 
@@ -172,7 +174,7 @@ class FetchResult:
     body: bytes = b""
     size: int = 0  # decoded bytes read (== len(body) unless the body was discarded)
     truncated: bool = False
-    error_kind: str | None = None  # timeout | dns | connect | tls | reset | protocol | decode | invalid_url
+    error_kind: str | None = None  # timeout | dns | connect | private_address | tls | reset | protocol | decode | invalid_url
     error: str | None = None
     elapsed_ms: float = 0.0
     http_version: str | None = None
@@ -236,6 +238,10 @@ def _classify(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
         return "invalid_url", text
     if isinstance(exc, httpx.ConnectError):
+        from emaudit.netbackend import PrivateAddressError
+
+        if isinstance(exc.__cause__, PrivateAddressError):
+            return "private_address", text
         low = text.lower()
         if isinstance(exc.__cause__, ssl.SSLError) or "ssl" in low or "certificate" in low:
             return "tls", text

@@ -15,11 +15,16 @@ is readable). This backend drives an :class:`asyncio.Protocol` directly:
 
 Errors are httpcore's own exception types, so httpx maps them as usual (ConnectError,
 ReadTimeout …). Unix sockets and proxies keep httpx's default path.
+
+With ``block_private`` the backend also refuses to connect to non-public addresses after
+resolving the host name itself (see :class:`AsyncioBackend`): the crawl's private-address guard
+for names, where the crawler's URL checks only see IP literals and ``localhost``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -30,6 +35,8 @@ from httpcore._backends.base import (
     AsyncNetworkBackend,
     AsyncNetworkStream,
 )
+
+from emaudit.urls import is_private_ip
 
 READ_HIGH_WATER = 512 * 1024  # buffered bytes at which the socket stops being read until consumed
 # A host with several addresses (IPv6 and IPv4): the next one is tried after this many seconds
@@ -221,8 +228,44 @@ class AsyncioStream(AsyncNetworkStream):
         return None
 
 
+async def _open(
+    host: str, port: int, timeout: float | None, local_address: str | None, happy_eyeballs: float | None
+) -> tuple[asyncio.Transport, _Protocol]:
+    loop = asyncio.get_running_loop()
+    try:
+        transport, protocol = await asyncio.wait_for(
+            loop.create_connection(
+                _Protocol,
+                host,
+                port,
+                local_addr=(local_address, 0) if local_address else None,
+                happy_eyeballs_delay=happy_eyeballs,
+            ),
+            timeout,
+        )
+    except (asyncio.TimeoutError, TimeoutError) as exc:
+        raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+    assert isinstance(transport, asyncio.Transport)
+    return transport, protocol
+
+
+class PrivateAddressError(httpcore.ConnectError):
+    """The host resolves only to addresses this crawl must not reach (loopback, private …)."""
+
+
 class AsyncioBackend(AsyncNetworkBackend):
-    """httpcore network backend on asyncio transports (see the module docstring)."""
+    """httpcore network backend on asyncio transports (see the module docstring).
+
+    ``block_private``: resolve host names here and connect only to globally routable addresses
+    (:func:`emaudit.urls.is_private_ip`). Checking the address actually connected to, after
+    resolution, is what stops a public name that resolves to 127.0.0.1, 10.x or 169.254.169.254
+    (internal services, cloud metadata, DNS rebinding); checking URLs alone cannot.
+    """
+
+    def __init__(self, *, block_private: bool = False) -> None:
+        self.block_private = block_private
 
     async def connect_tcp(
         self,
@@ -232,28 +275,43 @@ class AsyncioBackend(AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SOCKET_OPTION] | None = None,
     ) -> AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            transport, protocol = await asyncio.wait_for(
-                loop.create_connection(
-                    _Protocol,
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
-                ),
-                timeout,
-            )
-        except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        if not self.block_private:
+            transport, protocol = await _open(host, port, timeout, local_address, HAPPY_EYEBALLS_DELAY)
+        else:
+            transport, protocol = await self._open_public(host, port, timeout, local_address)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             for option in socket_options or ():
                 sock.setsockopt(*option)
-        assert isinstance(transport, asyncio.Transport)
         return AsyncioStream(transport, protocol)
+
+    async def _open_public(
+        self, host: str, port: int, timeout: float | None, local_address: str | None
+    ) -> tuple[asyncio.Transport, _Protocol]:
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        try:
+            infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
+        except (asyncio.TimeoutError, TimeoutError) as exc:
+            raise httpcore.ConnectTimeout(f"timed out resolving {host}") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        allowed = [a for a in addresses if not is_private_ip(a)]
+        if not allowed:
+            shown = addresses[0] if addresses else "no address"
+            raise PrivateAddressError(
+                f"{host} resolves to {shown}, a private or reserved address: not connected (--allow-private allows it)"
+            )
+        error: Exception | None = None
+        for address in allowed:  # in the resolver's order, one at a time
+            remaining = None if deadline is None else max(0.001, deadline - loop.time())
+            try:
+                return await _open(address, port, remaining, local_address, None)
+            except httpcore.ConnectError as exc:
+                error = exc
+        assert error is not None
+        raise error
 
     async def connect_unix_socket(
         self,
@@ -275,7 +333,7 @@ class AsyncioBackend(AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-def install(client: Any) -> bool:
+def install(client: Any, *, block_private: bool = False) -> bool:
     """Make ``client``'s own (non-proxy) httpx transport use :class:`AsyncioBackend`.
 
     httpx does not take a network backend, so this sets the one attribute httpcore's pool reads
@@ -285,8 +343,8 @@ def install(client: Any) -> bool:
     pool = getattr(getattr(client, "_transport", None), "_pool", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
         return False
-    pool._network_backend = AsyncioBackend()
+    pool._network_backend = AsyncioBackend(block_private=block_private)
     return True
 
 
-__all__ = ["AsyncioBackend", "AsyncioStream", "install"]
+__all__ = ["AsyncioBackend", "AsyncioStream", "PrivateAddressError", "install"]

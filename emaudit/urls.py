@@ -259,6 +259,16 @@ def registrable_suffix(host: str) -> str:
     return host.removeprefix("www.")
 
 
+def is_private_ip(address: str) -> bool:
+    """True unless ``address`` (an IP as a resolver returns it) is globally routable: loopback,
+    private, link-local, shared (CGNAT), reserved and IPv4-mapped forms of those. Text that is
+    not an IP address counts as private (refused, never guessed)."""
+    try:
+        return not ipaddress.ip_address(address.split("%", 1)[0]).is_global
+    except ValueError:
+        return True
+
+
 def is_private_host(host: str) -> bool:
     """True for loopback, private, link-local, reserved … IP literals and localhost names."""
     host = host.strip("[]").lower()
