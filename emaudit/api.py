@@ -249,7 +249,7 @@ class PageView(_Bindable):
     __slots__ = ("_facts", "_links", "_memo", "_page", "_sources", "_targets", "record", "start_url")
 
     def __init__(self, record: UrlRecord, page: PageRecord | None, start_url: str,
-                 sources: Callable[[int, int], list[str]] | None = None) -> None:
+                 sources: Callable[[int, int, str], list[str]] | None = None) -> None:
         self.record = record
         self._page = page
         self.start_url = start_url
@@ -264,7 +264,12 @@ class PageView(_Bindable):
 
         Read lazily from the crawl (only the few rules reporting errors ask for it).
         """
-        return self._sources(self.record.id, limit) if self._sources is not None and self.inlinks else []
+        return self._sources(self.record.id, limit, "a") if self._sources is not None and self.inlinks else []
+
+    def referenced_by(self, kind: str, limit: int = 1000) -> list[str]:
+        """URLs of crawled pages referencing this URL with ``kind`` ("hreflang", "canonical" …),
+        sorted, at most ``limit``. Read lazily from the crawl: ask only when the answer matters."""
+        return self._sources(self.record.id, limit, kind) if self._sources is not None else []
 
     def memo(self, key: Any, compute: Callable[[], T]) -> T:
         """A value derived from this page, computed once and shared by every rule run on it.

@@ -1060,11 +1060,12 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return list(self._conn.execute(sql, params))
 
-    def inlink_sources(self, dst: int, limit: int = 10) -> list[str]:
-        """Distinct URLs of pages linking to ``dst`` with ``<a>``, sorted, at most ``limit``."""
+    def inlink_sources(self, dst: int, limit: int = 10, kind: str = "a") -> list[str]:
+        """Distinct URLs of pages referencing ``dst`` with ``kind`` (``<a>`` links by default),
+        sorted, at most ``limit`` (one ``links_dst`` index range)."""
         return [row[0] for row in self._conn.execute(
-            "SELECT DISTINCT u.url FROM links AS l JOIN urls AS u ON u.id = l.src WHERE l.dst = ? AND l.kind = 'a'"
-            " ORDER BY u.url LIMIT ?", (dst, int(limit)))]
+            "SELECT DISTINCT u.url FROM links AS l JOIN urls AS u ON u.id = l.src WHERE l.dst = ? AND l.kind = ?"
+            " ORDER BY u.url LIMIT ?", (dst, kind, int(limit)))]
 
     def duplicate_groups(self, field: str, *, indexable_only: bool = True) -> Iterator[list[int]]:
         """Groups (2+) of page ids sharing a title/description/h1/content value."""

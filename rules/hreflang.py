@@ -159,4 +159,59 @@ def to_non_200(page: PageView, opts: Options) -> Iterator[Finding]:
                            status=status, hreflang=h.get("lang"))
 
 
-RULES = (invalid_code, missing_self, to_non_200)
+@rule(
+    id="hreflang.missing_return",
+    category="international",
+    severity="warning",
+    scope="page",
+    title="hreflang alternate does not link back",
+    applies_to="html",
+)
+def missing_return(page: PageView, opts: Options) -> Iterator[Finding]:
+    """## What it checks
+    hreflang alternates of this page that are crawled HTML pages answering 200 but do not name
+    this page among their own alternates (HTML ``<link>`` or HTTP ``Link`` header). One finding
+    per alternate. Alternates that were not crawled (other sites, not fetched) are not judged.
+
+    ## Why it matters
+    Search engines use an hreflang pair only when both pages confirm it: if /fr/ lists /en/ but
+    /en/ does not list /fr/, the annotation is ignored, so the wrong language version can rank
+    in each market. Missing return links are the most common hreflang error.
+
+    ## Example
+    ```html
+    <!-- /fr/ -->  <link rel="alternate" hreflang="en" href="https://example.com/en/">
+    <!-- /en/ -->  (no hreflang back to /fr/)                                   <!-- bad -->
+    <!-- /en/ -->  <link rel="alternate" hreflang="fr" href="https://example.com/fr/">  <!-- good -->
+    ```
+
+    ## How to fix
+    Emit the same complete set of alternates (every language version, itself included) on every
+    version of the page, with the exact URLs that answer 200.
+
+    ## Options
+    None.
+
+    ## References
+    - Google Search Central, "Tell Google about localized versions of your page" (each language
+      version must list itself and all other language versions; one-way annotations are ignored):
+      https://developers.google.com/search/docs/specialty/international/localized-versions
+    """
+    alternates: dict[str, str] = {}
+    for h in page.facts.hreflangs:
+        url = h.get("url")
+        if url and url != page.url:
+            alternates.setdefault(url, h.get("lang") or "")
+    back: set[str] | None = None
+    for url, lang in alternates.items():
+        target = page.target(url)
+        if target is None or not target.has_page or target.status != 200:
+            continue
+        if back is None:  # one index look-up per page, only for pages with crawled alternates
+            back = set(page.referenced_by("hreflang"))
+        if url not in back:
+            yield page.finding(f"hreflang {lang} alternate {url} does not link back to this page",
+                               target=url, hreflang=lang)
+
+
+RULES = (invalid_code, missing_self, to_non_200, missing_return)

@@ -77,6 +77,7 @@ EXTRA = {
     "hreflang.invalid_code": ("warning", "page", "html"),
     "hreflang.missing_self": ("warning", "page", "html"),
     "hreflang.to_non_200": ("warning", "page", "html"),
+    "hreflang.missing_return": ("warning", "page", "html"),
     "security.mixed_content": ("warning", "page", "html"),
     "structured_data.jsonld_invalid": ("error", "page", "html"),
 }
