@@ -567,10 +567,14 @@ def _parser() -> etree.HTMLParser:
     return parser
 
 
-def _parse(text: str) -> etree._Element | None:
-    """The document's root element, or None when libxml2 finds no element at all."""
+def _parse(text: str, utf8: bytes | None = None) -> etree._Element | None:
+    """The document's root element, or None when libxml2 finds no element at all.
+
+    ``utf8``: the same document already as UTF-8 bytes (a body that decoded as UTF-8 without
+    error), passed as it is instead of re-encoding ``text`` (~0.05 ms a page).
+    """
     try:
-        return etree.fromstring(text.encode("utf-8"), _parser())
+        return etree.fromstring(utf8 if utf8 is not None else text.encode("utf-8"), _parser())
     except etree.LxmlError:
         return None
 
@@ -770,9 +774,9 @@ class _Extractor:
             self.facts.refs.append(Ref(kind=kind, url=url, raw=raw, extra=extra))
 
     # ---- driver
-    def run(self, text: str, headers: Mapping[str, Any] | None) -> None:
+    def run(self, text: str, headers: Mapping[str, Any] | None, utf8: bytes | None = None) -> None:
         self.http_headers(headers)
-        root = _parse(text)
+        root = _parse(text, utf8)
         if root is None:
             return
         lang = root.get("lang")
@@ -1059,8 +1063,10 @@ def extract(
     """
     text, encoding, source, errors = decode_html(body, content_type)
     facts = PageFacts(encoding=encoding, encoding_source=source, decode_errors=errors)
+    # Valid UTF-8 (no BOM to skip): the parser reads the body itself, as ``text`` would encode.
+    utf8 = body if encoding == "utf-8" and source != "bom" and not errors else None
     try:
-        _Extractor(facts, url, strip_query).run(text, headers)
+        _Extractor(facts, url, strip_query).run(text, headers, utf8)
     except Exception:  # one odd page must not stop a crawl; the warning makes the bug visible
         LOGGER.warning("extraction failed on %s; keeping the facts found so far", url, exc_info=True)
     return facts
