@@ -126,6 +126,17 @@ async def _wait(future: asyncio.Future[None], timeout: float | None) -> None:
         handle.cancel()
 
 
+async def _park(proto: _Protocol, slot: str, timeout: float | None) -> None:
+    """Wait until the protocol wakes its ``slot`` future ("waiter": data or end of stream,
+    "drain_waiter": room to write), at most ``timeout`` seconds (TimeoutError)."""
+    future = asyncio.get_running_loop().create_future()
+    setattr(proto, slot, future)
+    try:
+        await _wait(future, timeout)
+    finally:
+        setattr(proto, slot, None)
+
+
 class AsyncioStream(AsyncNetworkStream):
     """One TCP (or TLS) connection, as httpcore expects it."""
 
@@ -136,14 +147,10 @@ class AsyncioStream(AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         proto = self._protocol
         if not proto.buffer and not proto.eof:
-            future = asyncio.get_running_loop().create_future()
-            proto.waiter = future
             try:
-                await _wait(future, timeout)
+                await _park(proto, "waiter", timeout)
             except TimeoutError as exc:
                 raise httpcore.ReadTimeout("timed out reading the response") from exc
-            finally:
-                proto.waiter = None
         if proto.buffer:
             data = bytes(proto.buffer[:max_bytes])
             del proto.buffer[:max_bytes]
@@ -166,16 +173,12 @@ class AsyncioStream(AsyncNetworkStream):
         except (OSError, RuntimeError) as exc:
             raise httpcore.WriteError(str(exc)) from exc
         if proto.paused_writing:
-            future = asyncio.get_running_loop().create_future()
-            proto.drain_waiter = future
             try:
-                await _wait(future, timeout)
+                await _park(proto, "drain_waiter", timeout)
             except TimeoutError as exc:
                 raise httpcore.WriteTimeout("timed out sending the request") from exc
             except OSError as exc:
                 raise httpcore.WriteError(str(exc)) from exc
-            finally:
-                proto.drain_waiter = None
 
     async def aclose(self) -> None:
         self._transport.close()
