@@ -112,7 +112,7 @@ def _normalise_host(host: str) -> str:
     return host
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def normalise(url: str, strip_query: tuple[str, ...] = ()) -> str:
     """Normalise an absolute http(s) URL. Raises :class:`InvalidURL`."""
     url = url.strip()
@@ -176,7 +176,7 @@ def scheme_of(raw: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _resolve_cached(origin: str, raw: str, strip_query: tuple[str, ...]) -> str | None:
     return _resolve_uncached(origin, raw, strip_query)
 
