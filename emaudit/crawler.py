@@ -23,6 +23,7 @@ import re
 import signal
 import socket
 import sys
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -85,6 +86,7 @@ SITEMAP_MAX_BYTES = 50 * 1024 * 1024
 MAX_SITEMAP_FILES = 1000
 SITEMAP_BATCH = 2000  # sitemap URLs per transaction
 MAX_REDIRECT_HOPS = 10
+SHUTDOWN_GRACE = 20.0  # seconds a stopping crawl (Ctrl-C, SIGTERM) has before it leaves anyway
 CLAIM_QUEUE = 64  # URLs claimed ahead of the fetchers at most
 WRITE_BATCH = 16  # pages per transaction (short: the loop stalls while it commits)
 WRITE_INTERVAL = 0.5  # seconds between commits at most
@@ -300,6 +302,7 @@ class Crawler:
         self._parse_slots: asyncio.Semaphore | None = None
         self._parsing: set[asyncio.Future[None]] = set()
         self._deadline: float | None = None
+        self.watchdog = ShutdownWatchdog()
 
     # ------------------------------------------------------------------ discovery
     def classify(self, url: str, *, kind: str, depth: int | None, source: int | None, source_kind: str | None,
@@ -676,6 +679,8 @@ class Crawler:
     async def run(self) -> str:
         """Crawl until the frontier is empty or a limit/signal stops it. Returns the stop reason."""
         self._stop = asyncio.Event()
+        if self._stop_reason is not None:  # a signal arrived before the loop started this task
+            self._stop.set()
         if self.o.max_time:
             self._deadline = time.monotonic() + self.o.max_time
         if not self._private_ok:
@@ -928,6 +933,7 @@ def run_crawl(
             summary = _summary(store, options, state, reason)
         finally:
             store.close()
+            crawler.watchdog.disarm()  # stopped cleanly: a library caller goes on living
     if reason == "interrupted":
         raise Interrupted(f"interrupted: {summary.fetched} URLs saved in {summary.store}; continue with: emaudit crawl --resume {summary.store}")
     _check_start(summary, options)
@@ -956,13 +962,54 @@ def _initialise(store: Store, options: CrawlOptions) -> None:
 
 
 def _on_signal(crawler: Crawler) -> None:
-    """First Ctrl-C/SIGTERM: stop cleanly and save. A second one: leave at once (what was
+    """First Ctrl-C/SIGTERM: stop cleanly and save, within :data:`SHUTDOWN_GRACE` seconds (a
+    watchdog thread leaves if the clean stop hangs). A second one: leave at once (what was
     committed stays; SQLite's WAL keeps the store consistent)."""
     if crawler._stop_reason == "interrupted":
-        sys.stderr.write("emaudit: error: interrupted again: leaving now; resume with --resume\n")
-        sys.stderr.flush()
-        os._exit(130)
+        _leave_now("interrupted again: leaving now; resume with --resume")
     crawler.request_stop("interrupted")
+    crawler.watchdog.arm(SHUTDOWN_GRACE)
+
+
+def _leave_now(message: str) -> None:
+    sys.stderr.write(f"emaudit: error: {message}\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
+class ShutdownWatchdog:
+    """Leaves the process (exit 130) if a stopping crawl is still running ``seconds`` after the
+    signal, unless :meth:`disarm` is called first.
+
+    A clean stop takes well under a second (cancel the fetches, commit the pending results,
+    close the parse processes); this bounds the rare stop that hangs (a stuck connection close,
+    a child that does not exit), so that a crawl run from cron can never linger after Ctrl-C or
+    SIGTERM. What was committed stays, and ``--resume`` continues from it. A thread, not the
+    event loop: it must fire even when the loop is what is stuck.
+    """
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float) -> None:
+        if self._thread is not None or self._done.is_set():
+            return
+
+        def watch() -> None:
+            if self._done.wait(seconds):
+                return
+            if os.environ.get("EMAUDIT_DEBUG") == "1":  # --debug: where it was stuck, every thread
+                import faulthandler
+
+                faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+            _leave_now(f"the crawl did not stop within {seconds:g} s of the signal: leaving now; resume with --resume")
+
+        self._thread = threading.Thread(target=watch, name="emaudit-shutdown-watchdog", daemon=True)
+        self._thread.start()
+
+    def disarm(self) -> None:
+        self._done.set()
 
 
 def _run_loop(crawler: Crawler, handle_signals: bool) -> str:

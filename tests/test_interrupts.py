@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 from sitekit import Resp, SiteServer, html
@@ -198,6 +199,8 @@ def test_sigint_sigterm_at_random_moments_then_resume(site_and_reference):
         label = f"cycle {cycle} ({sig.name}{' to the group' if group else ''} after {after:.2f}s, exit {code})"
         assert code in (0, 130), f"{label}: {err}"
         assert "Traceback" not in err, f"{label}: {err}"
+        if "did not stop within" in err:  # bounded by the watchdog, but a clean stop should not hang
+            warnings.warn(f"{label}: the clean stop hung; the shutdown watchdog ended the crawl", stacklevel=1)
         if code == 130:  # in the crawl loop: how to resume; in the last steps (finalize): "interrupted"
             lines = err.strip().splitlines()
             assert len(lines) == 1 and ("--resume" in lines[0] or lines[0] == "emaudit: error: interrupted"), \
