@@ -10,6 +10,7 @@ import importlib
 import os
 import signal
 import sys
+import traceback
 
 import typer
 
@@ -86,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
             _error("interrupted")
         return code if isinstance(code, int) else (0 if code is None else ExitCode.USAGE)
     except EmauditError as exc:
-        if debug:
-            raise
+        if debug:  # the traceback as well, but the same message and documented exit code
+            traceback.print_exc()
         _error(str(exc))
         return int(exc.exit_code)
     except KeyboardInterrupt:
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 - the funnel: never a traceback without --debug
         if debug:
-            raise
+            traceback.print_exc()
         _error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
         return int(ExitCode.USAGE)
     finally:

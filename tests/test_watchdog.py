@@ -1,4 +1,6 @@
-"""The shutdown watchdog: a crawl that hangs while stopping leaves anyway (exit 130); a crawl
+"""The shutdown watchdog (a crawl that hangs while stopping leaves anyway, exit 130; a clean stop
+disarms it, so a program calling run_crawl goes on living) and --debug (tracebacks added, the
+documented exit codes kept)."""
 that stopped cleanly disarms it, so a program calling run_crawl goes on living."""
 
 from __future__ import annotations
@@ -49,3 +51,18 @@ def test_with_debug_it_shows_where_every_thread_was() -> None:
     assert proc.returncode == 130
     assert "most recent call first" in proc.stderr and 'File "<string>"' in proc.stderr  # the sleeping main thread
     assert proc.stderr.strip().splitlines()[-1].startswith("emaudit: error: the crawl did not stop within")
+
+
+def test_debug_keeps_the_documented_exit_code() -> None:
+    # --debug adds the traceback; the one-line error and the exit code stay (usage error: 2).
+    import os
+
+    env = {**os.environ, "EMAUDIT_DEBUG": "1"}
+    proc = subprocess.run([sys.executable, "-m", "emaudit", "crawl", "--resume", "/nonexistent/x.emaudit.db"],
+                          capture_output=True, text=True, timeout=60, env=env, cwd="/")
+    normal = subprocess.run([sys.executable, "-m", "emaudit", "crawl", "--resume", "/nonexistent/x.emaudit.db"],
+                            capture_output=True, text=True, timeout=60, cwd="/",
+                            env={k: v for k, v in os.environ.items() if k != "EMAUDIT_DEBUG"})
+    assert proc.returncode == normal.returncode != 0
+    assert "Traceback" in proc.stderr and "Traceback" not in normal.stderr
+    assert proc.stderr.strip().splitlines()[-1] == normal.stderr.strip()
