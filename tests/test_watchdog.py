@@ -1,7 +1,6 @@
 """The shutdown watchdog (a crawl that hangs while stopping leaves anyway, exit 130; a clean stop
 disarms it, so a program calling run_crawl goes on living) and --debug (tracebacks added, the
 documented exit codes kept)."""
-that stopped cleanly disarms it, so a program calling run_crawl goes on living."""
 
 from __future__ import annotations
 
