@@ -1,0 +1,1 @@
+"""JSON Schemas of emaudit's machine-readable outputs (package data: ``audit-1.json``)."""
