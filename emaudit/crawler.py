@@ -21,7 +21,6 @@ import dataclasses
 import os
 import re
 import signal
-import socket
 import sys
 import threading
 import time
@@ -31,9 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
-from emaudit import __version__
+from emaudit import __version__, netbackend
 from emaudit.errors import Interrupted, StoreError, UnreachableError, UsageError
 from emaudit.http import (
     DEFAULT_MAX_BYTES,
@@ -1062,12 +1062,11 @@ async def _resolves_to_private(host: str) -> bool:
     crawl is private, as one started on an IP literal is, and its private links are allowed."""
     if not host:
         return False
-    loop = asyncio.get_running_loop()
     try:
-        infos = await asyncio.wait_for(loop.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM), 10)
-    except (OSError, UnicodeError, asyncio.TimeoutError, TimeoutError):
+        addresses = await netbackend.resolve(host.strip("[]"), None, 10)
+    except (httpcore.ConnectError, httpcore.ConnectTimeout):
         return False  # unresolvable here (a proxy may resolve it): the public policy applies
-    return any(is_private_ip(str(info[4][0])) for info in infos)
+    return any(is_private_ip(address) for address in addresses)
 
 
 def _check_start(summary: CrawlSummary, options: CrawlOptions) -> None:

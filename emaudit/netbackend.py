@@ -26,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
 
 import httpcore
 from httpcore._backends.base import (
@@ -42,6 +42,8 @@ READ_HIGH_WATER = 512 * 1024  # buffered bytes at which the socket stops being r
 # A host with several addresses (IPv6 and IPv4): the next one is tried after this many seconds
 # without waiting for the first to fail (RFC 8305's recommended 250 ms, as anyio does).
 HAPPY_EYEBALLS_DELAY = 0.25
+
+T = TypeVar("T")
 
 
 class _Protocol(asyncio.Protocol):
@@ -191,22 +193,12 @@ class AsyncioStream(AsyncNetworkStream):
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         protocol = _Protocol()
+        handshake = loop.start_tls(self._transport, protocol, ssl_context, server_hostname=server_hostname)
         try:
-            transport = await asyncio.wait_for(
-                loop.start_tls(
-                    self._transport,
-                    protocol,
-                    ssl_context,
-                    server_hostname=server_hostname,
-                ),
-                timeout,
-            )
-        except (asyncio.TimeoutError, TimeoutError) as exc:
+            transport = await _connecting(handshake, timeout, "during the TLS handshake")
+        except (httpcore.ConnectError, httpcore.ConnectTimeout):
             self._transport.close()
-            raise httpcore.ConnectTimeout("timed out during the TLS handshake") from exc
-        except (OSError, ssl.SSLError, ConnectionError) as exc:
-            self._transport.close()
-            raise httpcore.ConnectError(str(exc)) from exc
+            raise
         if transport is None:
             raise httpcore.ConnectError("the server closed the connection during the TLS handshake")
         protocol.connection_made(transport)
@@ -231,25 +223,36 @@ class AsyncioStream(AsyncNetworkStream):
         return None
 
 
+async def _connecting(step: Awaitable[T], timeout: float | None, what: str) -> T:
+    """Await one step of opening a connection (resolve, connect, TLS handshake) within
+    ``timeout``, with httpcore's error types (what httpx maps to ConnectTimeout/ConnectError)."""
+    try:
+        return await asyncio.wait_for(step, timeout)
+    except (asyncio.TimeoutError, TimeoutError) as exc:
+        raise httpcore.ConnectTimeout(f"timed out {what}") from exc
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a host name the resolver cannot encode
+        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+
+
+async def resolve(host: str, port: int | None, timeout: float | None) -> list[str]:
+    """The distinct addresses of ``host``, in the resolver's order (httpcore's error types)."""
+    loop = asyncio.get_running_loop()
+    infos = await _connecting(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout, f"resolving {host}")
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
 async def _open(
     host: str, port: int, timeout: float | None, local_address: str | None, happy_eyeballs: float | None
 ) -> tuple[asyncio.Transport, _Protocol]:
     loop = asyncio.get_running_loop()
-    try:
-        transport, protocol = await asyncio.wait_for(
-            loop.create_connection(
-                _Protocol,
-                host,
-                port,
-                local_addr=(local_address, 0) if local_address else None,
-                happy_eyeballs_delay=happy_eyeballs,
-            ),
-            timeout,
-        )
-    except (asyncio.TimeoutError, TimeoutError) as exc:
-        raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+    connect = loop.create_connection(
+        _Protocol,
+        host,
+        port,
+        local_addr=(local_address, 0) if local_address else None,
+        happy_eyeballs_delay=happy_eyeballs,
+    )
+    transport, protocol = await _connecting(connect, timeout, f"connecting to {host}:{port}")
     assert isinstance(transport, asyncio.Transport)
     return transport, protocol
 
@@ -293,13 +296,7 @@ class AsyncioBackend(AsyncNetworkBackend):
     ) -> tuple[asyncio.Transport, _Protocol]:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        try:
-            infos = await asyncio.wait_for(loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout)
-        except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise httpcore.ConnectTimeout(f"timed out resolving {host}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        addresses = await resolve(host, port, timeout)
         allowed = [a for a in addresses if not is_private_ip(a)]
         if not allowed:
             shown = addresses[0] if addresses else "no address"
@@ -323,12 +320,8 @@ class AsyncioBackend(AsyncNetworkBackend):
         socket_options: Iterable[SOCKET_OPTION] | None = None,
     ) -> AsyncNetworkStream:
         loop = asyncio.get_running_loop()
-        try:
-            transport, protocol = await asyncio.wait_for(loop.create_unix_connection(_Protocol, path), timeout)
-        except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise httpcore.ConnectTimeout(f"timed out connecting to {path}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        connect = loop.create_unix_connection(_Protocol, path)
+        transport, protocol = await _connecting(connect, timeout, f"connecting to {path}")
         assert isinstance(transport, asyncio.Transport)
         return AsyncioStream(transport, protocol)
 
@@ -350,4 +343,4 @@ def install(client: Any, *, block_private: bool = False) -> bool:
     return True
 
 
-__all__ = ["AsyncioBackend", "AsyncioStream", "PrivateAddressError", "install"]
+__all__ = ["AsyncioBackend", "AsyncioStream", "PrivateAddressError", "install", "resolve"]
