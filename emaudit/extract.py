@@ -35,6 +35,7 @@ import math
 import re
 import threading
 import unicodedata
+from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -42,6 +43,11 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from emaudit import urls
+
+try:  # optional C digest of the main text (setup.py builds it when a compiler is there)
+    from emaudit import _speedups
+except ImportError:  # pragma: no cover - exercised by tests that hide the module
+    _speedups = None  # type: ignore[assignment]
 from emaudit.models import (
     LINK_A,
     LINK_CANONICAL,
@@ -305,7 +311,16 @@ def _word_keys(word: str) -> bytes:
 
     Cached across pages: a site repeats its vocabulary, and a cache hit costs ~50 ns.
     """
-    return hashlib.blake2b(word.encode("utf-8", "replace"), digest_size=24).digest()
+    return _word_key_bytes(word.encode("utf-8", "replace"))
+
+
+def _word_key_bytes(word: bytes) -> bytes:
+    return hashlib.blake2b(word, digest_size=24).digest()
+
+
+# The C digest's word-key cache (UTF-8 word → key), emptied when it outgrows KEY_CACHE_SIZE.
+KEY_CACHE_SIZE = 16_384
+_KEY_CACHE: dict[bytes, bytes] = {}
 
 
 def simhash64(words: list[str]) -> int | None:
@@ -366,17 +381,37 @@ class _TextDigest:
     def __init__(self) -> None:
         self.word_count = 0
         self._sha1 = hashlib.sha1()
-        self._votes = [0] * 64
+        self._votes: Any = array("q", bytes(512)) if _speedups is not None else [0] * 64
         self._shingles = 0
         self._carry = b""  # hashes of the last two words seen
         self._separator = ""  # " " once some text was hashed
 
     def feed(self, text: str) -> None:
         """Add a slice of lower-cased, NFC-normalised text that starts and ends at whitespace."""
+        if _speedups is not None:
+            try:
+                joined, words, shingles, carry = _speedups.digest_slice(
+                    text, self._carry, self._votes, _KEY_CACHE, _word_key_bytes
+                )
+            except UnicodeEncodeError:  # lone surrogates: not UTF-8, the Python digest takes them
+                pass
+            else:
+                if len(_KEY_CACHE) > KEY_CACHE_SIZE:
+                    _KEY_CACHE.clear()
+                if joined:
+                    self._sha1.update(self._separator.encode() + joined)
+                    self._separator = " "
+                    self.word_count += words
+                    self._shingles += shingles
+                    self._carry = carry
+                return
+        self._feed_python(text)
+
+    def _feed_python(self, text: str) -> None:
         chunks = text.split()
         if not chunks:
             return
-        self._sha1.update((self._separator + " ".join(chunks)).encode("utf-8"))
+        self._sha1.update((self._separator + " ".join(chunks)).encode("utf-8", "replace"))
         self._separator = " "
         words = _words(chunks)
         self.word_count += len(words)
