@@ -5,12 +5,12 @@
  * for every text (tests/test_speedups.py compares them on generated and real texts): stored
  * fingerprints do not depend on which one a crawl used.
  *
- * digest_slice(text, carry, votes, cache, keyfn) reads one slice of lower-cased, NFC text:
+ * digest_slice(text, carry, votes, keyfn) reads one slice of lower-cased, NFC text:
  *
  *   - chunks are the maximal runs of non-whitespace characters (str.split());
  *   - words are the maximal runs of word characters: str.isalnum() ones and "_" (re's \w);
- *   - each word's 24-byte key (three 64-bit hashes) comes from ``cache`` (a dict: UTF-8 word
- *     bytes -> key), or from ``keyfn(word_bytes)`` on a miss, stored back into ``cache``;
+ *   - each word's 24-byte key (three 64-bit hashes) is ``keyfn(utf8_word_bytes)``, cached in
+ *     a bounded table (see word_key);
  *   - shingle i hashes to A(w[i]) ^ B(w[i+1]) ^ C(w[i+2]), the A, B, C parts being the key's
  *     three 8-byte groups read little-endian; ``carry`` (the keys of up to two previous words)
  *     comes first, so shingles straddling two slices count once;
@@ -100,55 +100,145 @@ keybuf_append(keybuf *kb, const char *key)
     return 0;
 }
 
-/* The key of one word: from the cache, or keyfn(word) stored into the cache. */
-static int
-word_key(const char *start, Py_ssize_t size, PyObject *cache, PyObject *keyfn, keybuf *kb)
+/* The word-key cache: an open-addressing table of UTF-8 words -> 24-byte keys, shared by all
+ * pages of the process (a site repeats its vocabulary). It holds at most TABLE_SLOTS / 2 words
+ * of at most MAX_CACHED_WORD bytes (longer ones are hashed every time) and starts afresh when
+ * full: ~1.3 MB of slots plus at most 1 MB of word bytes. Only touched with the GIL held; a
+ * miss calls keyfn (Python code, which may let another thread run), so nothing found before
+ * that call is used after it. */
+#define TABLE_SLOTS 32768 /* power of two */
+#define MAX_CACHED_WORD 64
+
+typedef struct {
+    uint64_t hash; /* 0: empty slot */
+    uint32_t offset, len;
+    unsigned char key[KEY_SIZE];
+} slot;
+
+static slot *table;
+static Py_ssize_t table_used;
+static unsigned char *arena;
+static Py_ssize_t arena_len;
+
+static inline uint64_t
+word_hash(const unsigned char *p, Py_ssize_t n)
 {
-    PyObject *word = PyBytes_FromStringAndSize(start, size);
-    if (word == NULL)
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h | 1; /* never 0, the empty mark */
+}
+
+static int
+table_init(void)
+{
+    table = PyMem_Calloc(TABLE_SLOTS, sizeof(slot));
+    arena = PyMem_Malloc((TABLE_SLOTS / 2) * MAX_CACHED_WORD);
+    if (table == NULL || arena == NULL) {
+        PyErr_NoMemory();
         return -1;
-    PyObject *key = PyDict_GetItemWithError(cache, word); /* borrowed */
-    if (key != NULL) {
-        Py_INCREF(key);
     }
-    else {
-        if (PyErr_Occurred()) {
-            Py_DECREF(word);
-            return -1;
-        }
-        key = PyObject_CallOneArg(keyfn, word);
-        if (key == NULL) {
-            Py_DECREF(word);
-            return -1;
-        }
-        if (!PyBytes_Check(key) || PyBytes_GET_SIZE(key) != KEY_SIZE) {
-            PyErr_SetString(PyExc_ValueError, "keyfn must return 24 bytes");
-            Py_DECREF(key);
-            Py_DECREF(word);
-            return -1;
-        }
-        if (PyDict_SetItem(cache, word, key) < 0) {
-            Py_DECREF(key);
-            Py_DECREF(word);
-            return -1;
-        }
+    return 0;
+}
+
+static slot *
+table_find(const unsigned char *word, Py_ssize_t n, uint64_t h)
+{
+    size_t i = (size_t)h & (TABLE_SLOTS - 1);
+    for (;;) {
+        slot *s = &table[i];
+        if (s->hash == 0 || (s->hash == h && s->len == (uint32_t)n && memcmp(arena + s->offset, word, (size_t)n) == 0))
+            return s;
+        i = (i + 1) & (TABLE_SLOTS - 1);
+    }
+}
+
+/* The key of one word, appended to kb: from the table, or keyfn(word) stored into it. */
+static int
+word_key(const char *start, Py_ssize_t size, PyObject *keyfn, keybuf *kb)
+{
+    const unsigned char *word = (const unsigned char *)start;
+    int cacheable = size <= MAX_CACHED_WORD;
+    uint64_t h = 0;
+    if (cacheable) {
+        h = word_hash(word, size);
+        slot *s = table_find(word, size, h);
+        if (s->hash)
+            return keybuf_append(kb, (const char *)s->key);
+    }
+    PyObject *arg = PyBytes_FromStringAndSize(start, size);
+    if (arg == NULL)
+        return -1;
+    PyObject *key = PyObject_CallOneArg(keyfn, arg);
+    Py_DECREF(arg);
+    if (key == NULL)
+        return -1;
+    if (!PyBytes_Check(key) || PyBytes_GET_SIZE(key) != KEY_SIZE) {
+        PyErr_SetString(PyExc_ValueError, "keyfn must return 24 bytes");
+        Py_DECREF(key);
+        return -1;
     }
     int rc = keybuf_append(kb, PyBytes_AS_STRING(key));
+    if (rc == 0 && cacheable) {
+        if (table_used >= TABLE_SLOTS / 2) { /* full: start afresh */
+            memset(table, 0, TABLE_SLOTS * sizeof(slot));
+            table_used = 0;
+            arena_len = 0;
+        }
+        slot *s = table_find(word, size, h); /* again: keyfn may have let another thread in */
+        if (!s->hash) {
+            memcpy(arena + arena_len, word, (size_t)size);
+            s->offset = (uint32_t)arena_len;
+            s->len = (uint32_t)size;
+            memcpy(s->key, PyBytes_AS_STRING(key), KEY_SIZE);
+            s->hash = h;
+            arena_len += size;
+            table_used++;
+        }
+    }
     Py_DECREF(key);
-    Py_DECREF(word);
     return rc;
+}
+
+static PyObject *
+cache_size(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromSsize_t(table_used);
+}
+
+/* Add the per-bit set counts of the shingles of keys[0..nkeys) to votes; bit-sliced: eight
+ * 8-bit counters per 64-bit word, flushed before they can overflow. */
+static void
+add_votes(const unsigned char *k, Py_ssize_t shingles, int64_t *votes)
+{
+    const uint64_t lanes = 0x0101010101010101ULL;
+    uint64_t acc[8];
+    Py_ssize_t j = 0;
+    while (j < shingles) {
+        Py_ssize_t stop = j + 255 < shingles ? j + 255 : shingles;
+        memset(acc, 0, sizeof acc);
+        for (; j < stop; j++) {
+            uint64_t h = read_le64(k + j * KEY_SIZE) ^ read_le64(k + (j + 1) * KEY_SIZE + 8)
+                         ^ read_le64(k + (j + 2) * KEY_SIZE + 16);
+            for (int b = 0; b < 8; b++)
+                acc[b] += (h >> b) & lanes;
+        }
+        for (int b = 0; b < 8; b++)
+            for (int byte = 0; byte < 8; byte++)
+                votes[byte * 8 + b] += (int64_t)((acc[b] >> (8 * byte)) & 0xFF);
+    }
 }
 
 static PyObject *
 digest_slice(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "digest_slice(text, carry, votes, cache, keyfn) takes 5 arguments");
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "digest_slice(text, carry, votes, keyfn) takes 4 arguments");
         return NULL;
     }
-    PyObject *text = args[0], *carry = args[1], *votes_obj = args[2], *cache = args[3], *keyfn = args[4];
-    if (!PyUnicode_Check(text) || !PyBytes_Check(carry) || !PyDict_Check(cache) || !PyCallable_Check(keyfn)) {
-        PyErr_SetString(PyExc_TypeError, "digest_slice(str, bytes, buffer, dict, callable)");
+    PyObject *text = args[0], *carry = args[1], *votes_obj = args[2], *keyfn = args[3];
+    if (!PyUnicode_Check(text) || !PyBytes_Check(carry) || !PyCallable_Check(keyfn)) {
+        PyErr_SetString(PyExc_TypeError, "digest_slice(str, bytes, buffer, callable)");
         return NULL;
     }
     Py_ssize_t carry_len = PyBytes_GET_SIZE(carry);
@@ -192,7 +282,7 @@ digest_slice(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_UCS4 cp = next_cp(s + i, &n);
         int cls = char_class(cp);
         if (cls != 2 && word_start >= 0) {
-            if (word_key(utf8 + word_start, i - word_start, cache, keyfn, &kb) < 0)
+            if (word_key(utf8 + word_start, i - word_start, keyfn, &kb) < 0)
                 goto error;
             words++;
             word_start = -1;
@@ -214,26 +304,15 @@ digest_slice(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         i += n;
     }
     if (word_start >= 0) {
-        if (word_key(utf8 + word_start, size - word_start, cache, keyfn, &kb) < 0)
+        if (word_key(utf8 + word_start, size - word_start, keyfn, &kb) < 0)
             goto error;
         words++;
     }
 
     Py_ssize_t nkeys = kb.len / KEY_SIZE;
     Py_ssize_t shingles = nkeys >= 3 ? nkeys - 2 : 0;
-    if (shingles) {
-        int64_t counts[64] = {0};
-        const unsigned char *k = kb.data;
-        for (Py_ssize_t j = 0; j < shingles; j++) {
-            uint64_t h = read_le64(k + j * KEY_SIZE) ^ read_le64(k + (j + 1) * KEY_SIZE + 8)
-                         ^ read_le64(k + (j + 2) * KEY_SIZE + 16);
-            for (int bit = 0; bit < 64; bit++)
-                counts[bit] += (int64_t)((h >> bit) & 1u);
-        }
-        int64_t *v = (int64_t *)votes.buf;
-        for (int bit = 0; bit < 64; bit++)
-            v[bit] += counts[bit];
-    }
+    if (shingles)
+        add_votes(kb.data, shingles, (int64_t *)votes.buf);
     Py_ssize_t tail = nkeys < 2 ? nkeys : 2;
     PyObject *new_carry = PyBytes_FromStringAndSize((const char *)kb.data + (nkeys - tail) * KEY_SIZE, tail * KEY_SIZE);
     if (new_carry == NULL)
@@ -255,7 +334,8 @@ error:
 
 static PyMethodDef methods[] = {
     {"digest_slice", (PyCFunction)(void (*)(void))digest_slice, METH_FASTCALL,
-     "digest_slice(text, carry, votes, cache, keyfn) -> (collapsed utf-8, words, shingles, carry)"},
+     "digest_slice(text, carry, votes, keyfn) -> (collapsed utf-8, words, shingles, carry)"},
+    {"cache_size", cache_size, METH_NOARGS, "cache_size() -> words in the word-key cache"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -274,5 +354,7 @@ PyInit__speedups(void)
         else
             ascii_class[c] = 0;
     }
+    if (table_init() < 0)
+        return NULL;
     return PyModule_Create(&module);
 }

@@ -318,10 +318,6 @@ def _word_key_bytes(word: bytes) -> bytes:
     return hashlib.blake2b(word, digest_size=24).digest()
 
 
-# The C digest's word-key cache (UTF-8 word → key), emptied when it outgrows KEY_CACHE_SIZE.
-KEY_CACHE_SIZE = 16_384
-_KEY_CACHE: dict[bytes, bytes] = {}
-
 
 def simhash64(words: list[str]) -> int | None:
     """64-bit simhash of the 3-word shingles of ``words``, as a signed int64 (None: no words).
@@ -390,14 +386,10 @@ class _TextDigest:
         """Add a slice of lower-cased, NFC-normalised text that starts and ends at whitespace."""
         if _speedups is not None:
             try:
-                joined, words, shingles, carry = _speedups.digest_slice(
-                    text, self._carry, self._votes, _KEY_CACHE, _word_key_bytes
-                )
+                joined, words, shingles, carry = _speedups.digest_slice(text, self._carry, self._votes, _word_key_bytes)
             except UnicodeEncodeError:  # lone surrogates: not UTF-8, the Python digest takes them
                 pass
             else:
-                if len(_KEY_CACHE) > KEY_CACHE_SIZE:
-                    _KEY_CACHE.clear()
                 if joined:
                     self._sha1.update(self._separator.encode() + joined)
                     self._separator = " "
@@ -771,6 +763,7 @@ class _Extractor:
         self.signatures: dict[tuple[str, str, str], None] = {}
         self.mixed: dict[str, None] = {}
         self.origin = urls.origin_of(url) + "/"
+        self.directory = _directory_of(url)
 
     # ---- helpers
     def resolve(self, raw: str | None) -> str | None:
@@ -778,7 +771,10 @@ class _Extractor:
 
         Most links of a site are root-relative or absolute (menus, footers): their result does
         not depend on the page's path, so they are cached under the origin, or no base at all,
-        and hit the cache on every page of the site.
+        and hit the cache on every page of the site. A relative path ("x.html", "../p/x.html")
+        depends only on the base's directory (RFC 3986 merges it with the base path up to its
+        last "/"), so it is cached under that directory and hits for every page of the folder.
+        Only "?…", "#…" and the empty reference need the whole base.
         """
         if raw is None:
             return None
@@ -787,6 +783,8 @@ class _Extractor:
             base = self.origin
         elif first in "hH" and raw[:8].lower().startswith(("http://", "https://")):
             base = ""
+        elif first.isalnum() or first == ".":
+            base = self.directory
         else:
             base = self.base
         return _shared_resolve(base, raw, self.strip_query)
@@ -862,6 +860,7 @@ class _Extractor:
         if urls.is_http(resolved):
             self.base = resolved  # type: ignore[assignment]
             self.origin = urls.origin_of(self.base) + "/"
+            self.directory = _directory_of(self.base)
 
     def code(self, root: etree._Element) -> None:
         """Read scripts (URLs, JSON-LD, tracking snippets), then empty every code and SVG element."""
@@ -1059,6 +1058,15 @@ _HANDLERS = {
     **dict.fromkeys(("noscript", *_CHROME_TAGS), _Extractor.hide),
 }
 _FACT_TAGS = tuple(_HANDLERS)  # the only elements the facts pass looks at
+
+
+def _directory_of(url: str) -> str:
+    """``url`` without its query, fragment and last path segment: "http://h/p/a.html?x" → "http://h/p/"."""
+    url = url.split("#", 1)[0].split("?", 1)[0]
+    authority = url.find("://")
+    if authority >= 0 and url.find("/", authority + 3) < 0:
+        return url + "/"
+    return url[: url.rfind("/") + 1]
 
 
 def _link_extra(el: etree._Element) -> dict[str, Any] | None:

@@ -93,15 +93,20 @@ def test_text_with_lone_surrogates_is_digested_in_python():
 
 
 @needs_c
-def test_word_key_cache_stays_bounded(monkeypatch):
-    monkeypatch.setattr(extract_module, "KEY_CACHE_SIZE", 100)
-    extract_module._KEY_CACHE.clear()
+def test_word_key_cache_stays_bounded_and_long_words_are_not_cached():
+    speedups = extract_module._speedups
     d = _TextDigest()
-    for start in range(0, 1000, 50):
-        d.feed(" ".join(f"w{i}" for i in range(start, start + 50)))
-        assert len(extract_module._KEY_CACHE) <= 100 + 50
-    assert d.word_count == 1000
-    assert d.simhash() == simhash64([f"w{i}" for i in range(1000)])
+    for start in range(0, 40_000, 1000):  # more distinct words than the cache holds
+        d.feed(" ".join(f"w{i}" for i in range(start, start + 1000)))
+        assert speedups.cache_size() <= 16_384
+    assert d.word_count == 40_000
+    assert d.simhash() == simhash64([f"w{i}" for i in range(40_000)])
+    before = speedups.cache_size()
+    long_words = [("x" * 70) + str(i) for i in range(50)]
+    d2 = _TextDigest()
+    d2.feed(" ".join(long_words))
+    assert speedups.cache_size() in (before, 0)  # none of the 50 long words went in (or a restart)
+    assert d2.simhash() == simhash64(long_words)
 
 
 @needs_c
@@ -109,15 +114,18 @@ def test_digest_slice_rejects_bad_arguments():
     digest_slice = extract_module._speedups.digest_slice
     votes = array("q", bytes(512))
     with pytest.raises(TypeError):
-        digest_slice("text", b"", votes, {})
+        digest_slice("text", b"", votes)
+    with pytest.raises(TypeError):
+        digest_slice(b"text", b"", votes, extract_module._word_key_bytes)
     with pytest.raises(ValueError, match="carry"):
-        digest_slice("text", b"x" * 10, votes, {}, extract_module._word_key_bytes)
+        digest_slice("text", b"x" * 10, votes, extract_module._word_key_bytes)
     with pytest.raises(ValueError, match="votes"):
-        digest_slice("text", b"", array("q", bytes(8)), {}, extract_module._word_key_bytes)
+        digest_slice("text", b"", array("q", bytes(8)), extract_module._word_key_bytes)
     with pytest.raises(ValueError, match="24 bytes"):
-        digest_slice("text", b"", votes, {}, lambda word: b"short")
+        digest_slice("nouveaumot", b"", votes, lambda word: b"short")
     with pytest.raises(ZeroDivisionError):  # an error in the key function propagates
-        digest_slice("text", b"", votes, {}, lambda word: 1 / 0)
+        digest_slice("autremot", b"", votes, lambda word: 1 / 0)
+    assert list(votes) == [0] * 64  # failed calls added no votes
 
 
 @needs_c
