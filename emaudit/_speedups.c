@@ -314,7 +314,8 @@ digest_slice(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (shingles)
         add_votes(kb.data, shingles, (int64_t *)votes.buf);
     Py_ssize_t tail = nkeys < 2 ? nkeys : 2;
-    PyObject *new_carry = PyBytes_FromStringAndSize((const char *)kb.data + (nkeys - tail) * KEY_SIZE, tail * KEY_SIZE);
+    PyObject *new_carry = tail ? PyBytes_FromStringAndSize((const char *)kb.data + (nkeys - tail) * KEY_SIZE, tail * KEY_SIZE)
+                               : PyBytes_FromStringAndSize("", 0);
     if (new_carry == NULL)
         goto error;
     PyMem_Free(kb.data);

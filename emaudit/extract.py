@@ -8,9 +8,10 @@ The only module that parses HTML. One parse per page with libxml2's HTML parser 
 2. facts: one ``iter()`` restricted to the tags that carry facts or references, in document order
    (lxml filters the tags in C, so Python only sees the ~30 % of elements that matter);
 3. text: noscript and page chrome emptied, the body serialised once by libxml2, then digested in
-   slices for the word count, the content hash and the simhash.
+   slices for the word count, the content hash and the simhash (in C by ``emaudit._speedups``
+   when it was built, else in Python: same results).
 
-``bench/bench_extract.py`` measures it (~2 ms of CPU for a 46 KB page with 95 links here).
+``bench/bench_extract.py`` measures it (~1.1–1.2 ms of CPU for a 46 KB page with 95 links here).
 
 Choices the facts' consumers should know: titles keep up to 10,000 characters (length rules stay
 exact), other texts 2,000, anchors 500; ``base_href`` and ``meta_refresh["raw"]`` are the
