@@ -377,7 +377,20 @@ class Bench:
             row["status"] = "ok (findings: exit 1)"
         row["store_mb"] = round(store.stat().st_size / 1024**2, 1) if store.exists() else None
         row["output_mb"] = round(out.stat().st_size / 1024**2, 2) if out.exists() else None
-        _remove_store(store)
+        # The page pass forks one worker per CPU: the same audit without workers (-j 1) shows what
+        # the forked workers cost in memory (whole-tree PSS) and save in time.
+        serial = run_measured(f"audit-n{size}-j1", [*cmd, "-j", "1"], self.ctx.log_dir, self.ctx.timeout(size, 50),
+                              self.ctx.env)  # fmt: skip
+        row["jobs1"] = {
+            "returncode": serial.returncode, "seconds": round(serial.wall_s, 2),
+            "peak_rss_mb": round(serial.maxrss_kb / 1024, 1) if serial.maxrss_kb else None,
+            "tree_pss_peak_mb": round(serial.tree_pss_peak_kb / 1024, 1) if serial.tree_pss_peak_kb else None,
+        }  # fmt: skip
+        say(f"  audit -j 1 at {size}: {row['jobs1']['seconds']} s, peak RSS {row['jobs1']['peak_rss_mb']} MB, "
+            f"tree PSS {row['jobs1']['tree_pss_peak_mb']} MB (default -j: {row.get('seconds')} s, "
+            f"tree PSS {row.get('tree_pss_peak_mb')} MB)")  # fmt: skip
+        if not self.args.keep:
+            _remove_store(store)
         return row
 
     # -- --resume-test --------------------------------------------------------------------------
