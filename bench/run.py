@@ -381,11 +381,8 @@ class Bench:
         # the forked workers cost in memory (whole-tree PSS) and save in time.
         serial = run_measured(f"audit-n{size}-j1", [*cmd, "-j", "1"], self.ctx.log_dir, self.ctx.timeout(size, 50),
                               self.ctx.env)  # fmt: skip
-        row["jobs1"] = {
-            "returncode": serial.returncode, "seconds": round(serial.wall_s, 2),
-            "peak_rss_mb": round(serial.maxrss_kb / 1024, 1) if serial.maxrss_kb else None,
-            "tree_pss_peak_mb": round(serial.tree_pss_peak_kb / 1024, 1) if serial.tree_pss_peak_kb else None,
-        }  # fmt: skip
+        serial_row = report.row("emaudit audit -j 1", serial)
+        row["jobs1"] = {k: serial_row[k] for k in ("returncode", "seconds", "peak_rss_mb", "tree_pss_peak_mb")}
         say(f"  audit -j 1 at {size}: {row['jobs1']['seconds']} s, peak RSS {row['jobs1']['peak_rss_mb']} MB, "
             f"tree PSS {row['jobs1']['tree_pss_peak_mb']} MB (default -j: {row.get('seconds')} s, "
             f"tree PSS {row.get('tree_pss_peak_mb')} MB)")  # fmt: skip

@@ -44,11 +44,6 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from emaudit import urls
-
-try:  # optional C digest of the main text (setup.py builds it when a compiler is there)
-    from emaudit import _speedups
-except ImportError:  # pragma: no cover - exercised by tests that hide the module
-    _speedups = None  # type: ignore[assignment]
 from emaudit.models import (
     LINK_A,
     LINK_CANONICAL,
@@ -64,6 +59,11 @@ from emaudit.models import (
     PageFacts,
     Ref,
 )
+
+try:  # optional C digest of the main text (setup.py builds it when a compiler is there)
+    from emaudit import _speedups
+except ImportError:  # pragma: no cover - exercised by tests that hide the module
+    _speedups = None  # type: ignore[assignment]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -317,7 +317,6 @@ def _word_keys(word: str) -> bytes:
 
 def _word_key_bytes(word: bytes) -> bytes:
     return hashlib.blake2b(word, digest_size=24).digest()
-
 
 
 def simhash64(words: list[str]) -> int | None:
@@ -764,7 +763,7 @@ class _Extractor:
         self.signatures: dict[tuple[str, str, str], None] = {}
         self.mixed: dict[str, None] = {}
         self.origin = urls.origin_of(url) + "/"
-        self.directory = _directory_of(url)
+        self.directory = urls.directory_of(url)
 
     # ---- helpers
     def resolve(self, raw: str | None) -> str | None:
@@ -861,7 +860,7 @@ class _Extractor:
         if urls.is_http(resolved):
             self.base = resolved  # type: ignore[assignment]
             self.origin = urls.origin_of(self.base) + "/"
-            self.directory = _directory_of(self.base)
+            self.directory = urls.directory_of(self.base)
 
     def code(self, root: etree._Element) -> None:
         """Read scripts (URLs, JSON-LD, tracking snippets), then empty every code and SVG element."""
@@ -1059,15 +1058,6 @@ _HANDLERS = {
     **dict.fromkeys(("noscript", *_CHROME_TAGS), _Extractor.hide),
 }
 _FACT_TAGS = tuple(_HANDLERS)  # the only elements the facts pass looks at
-
-
-def _directory_of(url: str) -> str:
-    """``url`` without its query, fragment and last path segment: "http://h/p/a.html?x" → "http://h/p/"."""
-    url = url.split("#", 1)[0].split("?", 1)[0]
-    authority = url.find("://")
-    if authority >= 0 and url.find("/", authority + 3) < 0:
-        return url + "/"
-    return url[: url.rfind("/") + 1]
 
 
 def _link_extra(el: etree._Element) -> dict[str, Any] | None:

@@ -201,15 +201,25 @@ def _join_simple(base: str, raw: str) -> str | None:
     scheme_end = base.find("://")
     if scheme_end < 0:
         return None
-    path_start = base.find("/", scheme_end + 3)
     if raw[0] == "/":
         if raw.startswith("//"):
             return None
+        path_start = base.find("/", scheme_end + 3)
         return (base if path_start < 0 else base[:path_start]) + raw
-    if path_start < 0:
-        return base + "/" + raw
-    directory = base.split("?", 1)[0].split("#", 1)[0]
-    return directory[: directory.rfind("/") + 1] + raw
+    return directory_of(base) + raw
+
+
+def directory_of(url: str) -> str:
+    """``url`` without its fragment, query and last path segment: "http://h/p/a.html?x" → "http://h/p/".
+
+    What a relative path ("x.html", "../x") is merged with (RFC 3986 5.2.3): resolving one
+    against a URL or against its directory gives the same result.
+    """
+    url = url.split("#", 1)[0].split("?", 1)[0]
+    authority = url.find("://")
+    if authority >= 0 and url.find("/", authority + 3) < 0:
+        return url + "/"
+    return url[: url.rfind("/") + 1]
 
 
 def resolve(base: str, raw: str | None, strip_query: tuple[str, ...] = ()) -> str | None:

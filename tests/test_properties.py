@@ -152,10 +152,10 @@ def test_extract_never_raises_on_html_soup(bom, bits, content_type):
 @SETTINGS
 @given(urls(), st.sampled_from(["a", "x.html", ".", "..", "./", "../", "9", "é", "A"]), st.lists(PATH_CHARS, max_size=10))
 def test_relative_paths_resolve_the_same_against_the_page_and_its_directory(url, first, rest):
-    """The parse cache keys relative paths on the base's directory (extract._directory_of):
+    """The parse cache keys relative paths on the base's directory (urls.directory_of):
     RFC 3986 merges a relative path with the base path up to its last "/", nothing else."""
-    from emaudit.extract import _directory_of
+    from emaudit.urls import directory_of
 
     base = _norm(url)
     raw = first + "".join(rest)
-    assert resolve(base, raw) == resolve(_directory_of(base), raw)
+    assert resolve(base, raw) == resolve(directory_of(base), raw)
