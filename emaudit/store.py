@@ -157,7 +157,10 @@ CREATE TABLE sitemap_entries (
 CREATE INDEX sitemap_entries_url ON sitemap_entries (url_id);
 """
 
-CACHE_KIB = 8000  # SQLite page cache per connection: bounded memory (the OS caches the rest)
+# SQLite page cache per connection: bounded memory, the OS caches the rest. 8 MB bought nothing
+# measurable over 2 MB (50k-page crawl 112 s either way, 50k audit 19 s) and cost ~6 MB in the
+# crawler and in each audit process.
+CACHE_KIB = 2000
 
 # Indexes only needed by the audit: built once at the end of the crawl (a sort is far cheaper
 # than ~100 random index insertions per page), dropped again when a crawl resumes.
