@@ -301,6 +301,7 @@ class Crawler:
         self._pool: ParsePool | None = None
         self._parse_slots: asyncio.Semaphore | None = None
         self._parsing: set[asyncio.Future[None]] = set()
+        self._sitemaps: asyncio.Future[None] | None = None  # sitemaps read while the crawl runs
         self._deadline: float | None = None
         self.watchdog = ShutdownWatchdog()
 
@@ -470,6 +471,8 @@ class Crawler:
         if self._private_reason(url) or (not self.o.ignore_robots and not self._robots_allows(url)):
             return []
         result, final_url = await self._fetch_following(url, SITEMAP_MAX_BYTES, hops=5)
+        if self._stopping():  # cut short by the stop (--max-time): read again on --resume, not "invalid"
+            return []
         if result.status != 200:
             if declared or result.status not in (404, 410):
                 self.store.batch(self.store.save_sitemap, url, parent, "invalid", result.status,
@@ -488,6 +491,7 @@ class Crawler:
             if len(batch) >= SITEMAP_BATCH:
                 self.store.batch(self._store_entries, url, batch)
                 batch = []
+                await asyncio.sleep(0)  # the crawl runs meanwhile: let its fetches and writes go on
         if batch and reader.doc.kind == "urlset":
             self.store.batch(self._store_entries, url, batch)
         self.store.batch(self._save_sitemap_row, url, parent, result, reader.doc)
@@ -652,7 +656,11 @@ class Crawler:
 
     # ------------------------------------------------------------------ the loop
     def _stopping(self) -> bool:
-        return self._stop is not None and self._stop.is_set()
+        if self._stop is None:
+            return False
+        if self._deadline is not None and not self._stop.is_set() and time.monotonic() >= self._deadline:
+            self.request_stop("max_time")  # noticed here too: a sitemap read must not outlive it
+        return self._stop.is_set()
 
     def request_stop(self, reason: str) -> None:
         if self._stop_reason is None:
@@ -713,10 +721,33 @@ class Crawler:
             return None  # cannot start a process here: parse in-process
 
     async def _seed(self) -> None:
+        """robots.txt of the start origin first (its rules and Sitemap: lines), then the sitemaps
+        in the background: the crawl starts at once instead of after every sitemap was read (a
+        big sitemap index, or a dead sitemap URL retried for seconds). Crawl order does not change:
+        URLs known only from sitemaps wait until the links are exhausted, and the crawl ends only
+        once the sitemaps are read (:meth:`_sitemaps_pending`)."""
         start_origin = origin_of(self.o.start_url)
         robots = await self.load_robots(start_origin)
         if self.o.sitemaps and not self._stopping():
-            await self.load_sitemaps(robots)
+            self._sitemaps = asyncio.ensure_future(self.load_sitemaps(robots))
+
+    def _sitemaps_pending(self) -> bool:
+        """Whether the sitemaps are still being read; an error of theirs (a store that cannot be
+        written) is raised here, in the crawl loop."""
+        task = self._sitemaps
+        if task is None:
+            return False
+        if not task.done():
+            return True
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+        return False
+
+    async def _stop_sitemaps(self) -> None:
+        task = self._sitemaps
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _loop(self) -> None:
         # Claims come in batches of at least half the queue: a claim is a transaction of its own,
@@ -729,6 +760,7 @@ class Crawler:
         try:
             await self._feed(queue, results, in_flight)
         finally:
+            await self._stop_sitemaps()  # stopped early: --resume reads the sitemaps not read yet
             cancelled = list(in_flight)  # fetches cut short: back to the frontier, not left 'fetching'
             tasks = workers + list(self._parsing)
             for task in tasks:
@@ -783,6 +815,7 @@ class Crawler:
         self.progress.pages = pages_done
         idle_rounds = 0
         while not self._stopping():
+            sitemaps_pending = self._sitemaps_pending()
             self._drain(results)
             self._flush()
             if self._deadline is not None and time.monotonic() >= self._deadline:
@@ -805,6 +838,9 @@ class Crawler:
                 if self._pending:
                     self._flush(force=True)
                     continue
+                if sitemaps_pending:
+                    await self._wait_for_work(results, also=self._sitemaps)
+                    continue
                 if idle_rounds >= 1:
                     if self.o.max_pages is not None and self.progress.pages >= self.o.max_pages and self.store.queued_count():
                         self._stop_reason = "max_pages"
@@ -816,17 +852,19 @@ class Crawler:
                 self._on_progress(self.progress)
             await self._wait_for_work(results)
 
-    async def _wait_for_work(self, results: asyncio.Queue[_Result]) -> None:
-        """Sleep until a result arrives or a short tick passes (back-pressure on the writer)."""
+    async def _wait_for_work(self, results: asyncio.Queue[_Result], also: asyncio.Future[Any] | None = None) -> None:
+        """Sleep until a result arrives, ``also`` is done or a short tick passes (back-pressure
+        on the writer)."""
         if not results.empty():
             await asyncio.sleep(0)
             return
         get = asyncio.ensure_future(results.get())
         stop = asyncio.ensure_future(self._stop.wait()) if self._stop is not None else None
-        waiters = [get] + ([stop] if stop else [])
+        waiters = [get] + ([stop] if stop else []) + ([also] if also is not None else [])
         done, pending = await asyncio.wait(waiters, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
         for fut in pending:
-            fut.cancel()
+            if fut is not also:
+                fut.cancel()
         if get in done:
             res = get.result()
             self._count(res)
