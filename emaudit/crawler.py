@@ -744,8 +744,10 @@ class Crawler:
         return False
 
     async def _stop_sitemaps(self) -> None:
+        """Cancel a sitemap read still running (the crawl stopped). Its error, if it had one, is
+        taken here: the crawl is already ending, with its own reason."""
         task = self._sitemaps
-        if task is not None and not task.done():
+        if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
