@@ -876,10 +876,10 @@ class Crawler:
 def default_parse_workers() -> int:
     """Parse processes when none are asked for: two as soon as there is a second core.
 
-    Measured on 2 cores (5,000 pages, nginx on the same machine): one parse process 19.4 s, two
-    16.8 s. The crawler process is busy ~70 % of the time, so a third process fills the gaps
-    (each parse process costs ~40 MB). More than two do not help: past ~400 pages/s the
-    crawler process itself (HTTP, SQLite) is the limit.
+    Measured on 2 cores (the bench's 5,307-page site, nginx on the same machine, 2026-12-04):
+    one parse process 11.8 s and 74 MB PSS for the whole crawl, two 10.8 s and 93 MB. The
+    crawler process is busy ~75 % of the time, so a third process fills the gaps. More than two
+    do not help: the crawler process itself (HTTP, SQLite, ~1.4 ms a page) is then the limit.
     """
     return 2 if usable_cpus() > 1 else 0
 
