@@ -566,6 +566,18 @@ def test_links_every_a_in_order_with_their_attributes():
     ]
 
 
+@pytest.mark.parametrize(("attrs", "extra"), [
+    ('aria-label="A"', {"aria_label": "A"}),
+    ('title=" T  t "', {"title": "T t"}),
+    ("onclick=\"go()\"", {"onclick": True}),
+    ('class="c" id="i" data-x="1"', None),
+    ('rel="  "', None),
+])
+def test_link_extra_holds_each_attribute_alone(attrs, extra):
+    ref = refs(facts_of(page(body=f'<a href="/x" {attrs}>x</a>')), "a")[0]
+    assert (ref.extra, ref.rel, ref.nofollow) == (extra, "", False)
+
+
 def test_anchor_is_capped():
     assert refs(facts_of(page(body=f'<a href="/">{"a" * 1000}</a>')), "a")[0].anchor == "a" * ANCHOR_CAP
 
