@@ -43,6 +43,7 @@ from emaudit.http import (
     HttpSettings,
     fetch,
     make_async_client,
+    use_lane,
 )
 from emaudit.models import (
     LINK_A,
@@ -697,7 +698,7 @@ class Crawler:
         settings.block_private = not self._private_ok
         self._pool = await self._start_pool()
         try:
-            async with make_async_client(settings) as client:
+            async with make_async_client(settings, lanes=self.o.concurrency) as client:
                 self._client = client
                 try:
                     await self._until_stopped(self._seed())
@@ -758,7 +759,7 @@ class Crawler:
         in_flight: set[int] = set()
         results: asyncio.Queue[_Result] = asyncio.Queue()
         self._parse_slots = asyncio.Semaphore(self.o.concurrency * 2)
-        workers = [asyncio.create_task(self._worker(queue, results, in_flight)) for _ in range(self.o.concurrency)]
+        workers = [asyncio.create_task(self._worker(queue, results, in_flight, n)) for n in range(self.o.concurrency)]
         try:
             await self._feed(queue, results, in_flight)
         finally:
@@ -774,7 +775,9 @@ class Crawler:
             if leftover:
                 self.store.release(leftover)
 
-    async def _worker(self, queue: asyncio.Queue[Claimed], results: asyncio.Queue[_Result], in_flight: set[int]) -> None:
+    async def _worker(self, queue: asyncio.Queue[Claimed], results: asyncio.Queue[_Result], in_flight: set[int],
+                      lane: int) -> None:
+        use_lane(lane)  # this worker's own small connection pool (see http._LaneTransport)
         while True:
             claimed = await queue.get()
             in_flight.add(claimed.id)

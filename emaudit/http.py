@@ -14,6 +14,7 @@ so that politeness, caps and error classification are the same everywhere:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email.utils
 import ssl
 import time
@@ -131,11 +132,45 @@ def _timeout(settings: HttpSettings) -> httpx.Timeout:
     return httpx.Timeout(settings.timeout, connect=min(settings.timeout, 10.0))
 
 
-def make_async_client(settings: HttpSettings) -> httpx.AsyncClient:
+# The connection pool lane of the current task (see make_async_client's ``lanes``); -1: none.
+_LANE: contextvars.ContextVar[int] = contextvars.ContextVar("emaudit_http_lane", default=-1)
+LANE_CONNECTIONS = 2  # per lane: its worker's origin and one more (a CDN) stay open
+
+
+def use_lane(lane: int) -> None:
+    """Send the current task's requests through connection pool ``lane`` of a laned client."""
+    _LANE.set(lane)
+
+
+class _LaneTransport(httpx.AsyncBaseTransport):
+    """Direct requests spread over one small connection pool per crawl worker, plus one for the
+    rest (robots.txt, sitemaps). httpcore's pool re-scans all its connections and queued requests
+    each time a request starts or ends: with 8 workers sharing one pool of 8 connections that
+    was ~0.1 ms of the ~0.6 ms of CPU a request costs (fetch loop: 0.56–0.65 → 0.46–0.49 ms).
+    Politeness is unchanged: a lane has one worker, so at most ``concurrency`` requests are in
+    flight, as before.
+    """
+
+    def __init__(self, lanes: list[httpx.AsyncHTTPTransport]) -> None:
+        self.lanes = lanes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        lane = _LANE.get()
+        transport = self.lanes[lane] if 0 <= lane < len(self.lanes) - 1 else self.lanes[-1]
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in self.lanes:
+            await transport.aclose()
+
+
+def make_async_client(settings: HttpSettings, *, lanes: int = 0) -> httpx.AsyncClient:
     """The one shared client of a crawl (proxies come from the environment).
 
     Direct connections go through :mod:`emaudit.netbackend` (plain asyncio, ~15 % less CPU per
-    request than httpx's anyio default); proxied ones keep httpx's own transport.
+    request than httpx's anyio default); proxied ones keep httpx's own transport. ``lanes`` > 1
+    (HTTP/1.1 only): one small pool per worker, chosen with :func:`use_lane` (see
+    :class:`_LaneTransport`).
     """
     from emaudit import netbackend
 
@@ -150,8 +185,28 @@ def make_async_client(settings: HttpSettings) -> httpx.AsyncClient:
         verify=settings.verify,
         event_hooks={"response": [_set_location_aside]},
     )
+    if lanes > 1 and not settings.http2:
+        _use_lanes(client, settings, lanes)
     netbackend.install(client, block_private=settings.block_private)
     return client
+
+
+def _use_lanes(client: httpx.AsyncClient, settings: HttpSettings, lanes: int) -> bool:
+    """Replace the client's own transport (direct connections) with ``lanes`` + 1 small pools.
+
+    Not through ``AsyncClient(transport=…)``: httpx then ignores the proxy environment. Proxied
+    URLs keep going through the proxy transports httpx mounted. Returns False, leaving the
+    default transport, when httpx changed shape.
+    """
+    if not isinstance(getattr(client, "_transport", None), httpx.AsyncHTTPTransport):
+        return False
+    context = httpx.create_ssl_context(verify=settings.verify, trust_env=True)  # loaded once, shared
+    per_lane = httpx.Limits(max_connections=LANE_CONNECTIONS, max_keepalive_connections=LANE_CONNECTIONS,
+                            keepalive_expiry=30.0)
+    client._transport = _LaneTransport(
+        [httpx.AsyncHTTPTransport(verify=context, limits=per_lane, trust_env=True) for _ in range(lanes + 1)]
+    )
+    return True
 
 
 async def _set_location_aside(response: httpx.Response) -> None:

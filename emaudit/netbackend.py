@@ -336,10 +336,13 @@ def install(client: Any, *, block_private: bool = False) -> bool:
     when it opens a connection. Returns False (and leaves the default backend) when httpx or
     httpcore changed shape, so an upgrade degrades to the default path instead of breaking.
     """
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+    transport = getattr(client, "_transport", None)
+    pools = [getattr(t, "_pool", None) for t in getattr(transport, "lanes", [transport])]
+    if not pools or not all(isinstance(p, httpcore.AsyncConnectionPool) and hasattr(p, "_network_backend") for p in pools):
         return False
-    pool._network_backend = AsyncioBackend(block_private=block_private)
+    backend = AsyncioBackend(block_private=block_private)
+    for pool in pools:
+        pool._network_backend = backend
     return True
 
 
