@@ -328,13 +328,17 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+_KEPT = frozenset(KEPT_HEADERS)
+
+
 def _kept_headers(headers: httpx.Headers) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in KEPT_HEADERS:
-        values = headers.get_list(name)
-        if values:
-            out[name] = ", ".join(values)[:8192]
-    return out
+    """The KEPT_HEADERS present (repeated ones joined), in KEPT_HEADERS order: one pass over
+    the response's headers (a get_list per name scanned them all 25 times, ~30 µs a response)."""
+    found: dict[str, list[str]] = {}
+    for name, value in headers.multi_items():  # names lower-cased by httpx
+        if name in _KEPT:
+            found.setdefault(name, []).append(value)
+    return {name: ", ".join(found[name])[:8192] for name in KEPT_HEADERS if name in found}
 
 
 _TIMEOUT_AT = getattr(asyncio, "timeout_at", None)  # Python 3.11+; the loop's clock is time.monotonic()
