@@ -4,6 +4,7 @@ connection pool, the rest through a shared one; the private-address guard holds 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -113,3 +114,15 @@ def test_http2_or_a_single_lane_keep_httpx_own_transport(http2, lanes):
             return client._transport
 
     assert isinstance(asyncio.run(main()), httpx.AsyncHTTPTransport)
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_lanes_share_the_clients_tls_context(verify):
+    async def main() -> tuple[object, set[int]]:
+        async with make_async_client(HttpSettings(verify=verify), lanes=3) as client:
+            contexts = {id(t._pool._ssl_context) for t in client._transport.lanes}
+            return next(iter(client._transport.lanes))._pool._ssl_context, contexts
+
+    context, ids = asyncio.run(main())
+    assert len(ids) == 1  # one CA bundle load, shared by every lane
+    assert context.verify_mode == (ssl.CERT_REQUIRED if verify else ssl.CERT_NONE)
