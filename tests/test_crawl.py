@@ -294,6 +294,22 @@ def test_parse_worker_gives_the_same_store_as_in_process(tmp_path):
     assert len(stores[0][0]) == 9
 
 
+def test_parse_processes_are_gone_when_the_pool_closes():
+    import asyncio
+
+    from emaudit import parseworker
+
+    async def main() -> tuple[list[int | None], str | None]:
+        pool = await parseworker.ParsePool.start(2)
+        parsed = await pool.parse(b"<title>T</title><a href='/x'>x</a>", "http://example.com/", "text/html", {}, ())
+        await pool.close()
+        return [c.proc.returncode for c in pool._children], parsed.targets[0][1]
+
+    codes, target = asyncio.run(main())
+    assert target == "http://example.com/x"
+    assert all(code is not None for code in codes)  # terminated and reaped, not left behind
+
+
 def test_default_parse_workers_follow_the_usable_cpus(monkeypatch):
     from emaudit import crawler
 
