@@ -231,18 +231,24 @@ class _Politeness:
 
 
 class _SeenCache:
-    """Bounded LRU of URL id → best depth already sent to the store."""
+    """Bounded LRU of URL id → best depth already sent to the store, and whether a followed
+    link was among what was sent (a URL first met through rel=nofollow links only is sent
+    again when a followed link to it turns up, even at the same or a greater depth)."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._data: OrderedDict[int, int] = OrderedDict()
+        self._data: OrderedDict[int, int] = OrderedDict()  # uid → depth * 2 + followed
 
-    def should_send(self, uid: int, depth: int) -> bool:
+    def should_send(self, uid: int, depth: int, followed: bool = True) -> bool:
         known = self._data.get(uid)
-        if known is not None and known <= depth:
-            self._data.move_to_end(uid)
-            return False
-        self._data[uid] = depth
+        if known is not None:
+            known_depth, known_followed = known >> 1, known & 1
+            if known_depth <= depth and (known_followed or not followed):
+                self._data.move_to_end(uid)
+                return False
+            depth = min(depth, known_depth)
+            followed = followed or bool(known_followed)
+        self._data[uid] = depth << 1 | followed
         if len(self._data) > self._size:
             self._data.popitem(last=False)
         return True
@@ -372,13 +378,13 @@ class Crawler:
                 target_kind = "page"
             else:
                 continue
-            if not seen.should_send(uid, depth):
+            follow = list_mode or (follow_page and (self.o.follow_nofollow or not nofollow))
+            if not seen.should_send(uid, depth, follow):
                 continue
             if list_mode:
                 # List mode fetches exactly the list; link targets are recorded, not crawled.
                 new.append(self._record_only(uid, url, depth, claimed.id, kind))
                 continue
-            follow = follow_page and (self.o.follow_nofollow or not nofollow)
             chain = claimed.chain + 1 if target_kind == "page" and path_pattern(url) == pattern else 0
             new.append(self.classify(url, kind=target_kind, depth=depth, source=claimed.id, source_kind=kind,
                                      chain=chain, follow=follow))

@@ -178,14 +178,22 @@ _AUDIT_INDEXES = {
 # Insert a discovered URL; when it is already known, a shorter click depth found later (BFS
 # batches, or a sitemap-only URL then found by a link) wins, and a URL skipped for depth
 # becomes crawlable again.
+# A URL met again: a shorter click depth replaces the one known (with its source), and a URL
+# skipped for max_depth or nofollow is queued again when the new link may be followed: found
+# closer to the start, or through a followed link at any depth (a page linking to /x first with
+# rel=nofollow, then without, gets /x crawled). Sitemap rows (no depth) never change a known URL.
+_CLOSER = "(urls.depth IS NULL OR excluded.depth < urls.depth)"
+_REOPENED = "(urls.skip_reason IN ('max_depth', 'nofollow') AND excluded.state = 'queued')"
 _URL_INSERT = (
     "INSERT INTO urls (id, url, seq, state, kind, internal, depth, prio, chain, source_id, source_kind,"
     " redirect_depth, skip_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
-    " ON CONFLICT (id) DO UPDATE SET depth = excluded.depth, prio = excluded.prio,"
-    " source_id = excluded.source_id, source_kind = excluded.source_kind,"
-    " state = CASE WHEN urls.skip_reason = 'max_depth' AND excluded.state = 'queued' THEN 'queued' ELSE urls.state END,"
-    " skip_reason = CASE WHEN urls.skip_reason = 'max_depth' AND excluded.state = 'queued' THEN NULL ELSE urls.skip_reason END"
-    " WHERE excluded.depth IS NOT NULL AND (urls.depth IS NULL OR excluded.depth < urls.depth)"
+    f" ON CONFLICT (id) DO UPDATE SET depth = CASE WHEN {_CLOSER} THEN excluded.depth ELSE urls.depth END,"
+    f" prio = CASE WHEN {_CLOSER} THEN excluded.prio ELSE urls.prio END,"
+    f" source_id = CASE WHEN {_CLOSER} THEN excluded.source_id ELSE urls.source_id END,"
+    f" source_kind = CASE WHEN {_CLOSER} THEN excluded.source_kind ELSE urls.source_kind END,"
+    f" state = CASE WHEN {_REOPENED} THEN 'queued' ELSE urls.state END,"
+    f" skip_reason = CASE WHEN {_REOPENED} THEN NULL ELSE urls.skip_reason END"
+    f" WHERE excluded.depth IS NOT NULL AND ({_CLOSER[1:-1]} OR {_REOPENED})"
 )
 SITEMAP_PRIO = 1 << 30  # sitemap-only URLs are crawled after everything reachable by links
 _FETCH_UPDATE = (
@@ -567,7 +575,7 @@ class Store:
         # on its triggers, and a second lowering would fail on meta's primary key.)
         conn.execute(
             "CREATE TEMP TRIGGER IF NOT EXISTS depth_lowered AFTER UPDATE OF depth ON main.urls"
-            " WHEN OLD.state != 'queued' BEGIN INSERT INTO meta SELECT 'depths_stale', '1'"
+            " WHEN OLD.state != 'queued' AND NEW.depth IS NOT OLD.depth BEGIN INSERT INTO meta SELECT 'depths_stale', '1'"
             " WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'depths_stale'); END"
         )
 

@@ -405,3 +405,45 @@ def test_retry_after_honoured_on_503(tmp_path):
     assert len(calls) == 2 and calls[1] - calls[0] >= 0.95
     with Store.open(path) as store:
         assert store.get(site.url("/")).status == 200
+
+
+# ---------------------------------------------------------------------- rel=nofollow and followed links
+def _nofollow_site(site: SiteServer) -> None:
+    site.routes.update({
+        "/robots.txt": Resp(body="User-agent: *\nAllow: /\n", content_type="text/plain"),
+        # /x: first linked with rel=nofollow, then followed on the same page
+        # /z: nofollow here, followed from /y (one click deeper)
+        # /n: only ever linked with rel=nofollow
+        "/": Resp(body=html("Home", '<a href="/x" rel="nofollow">log in</a> <a href="/z" rel="nofollow">z</a>'
+                                    ' <a href="/n" rel="nofollow">n</a> <a href="/y">y</a> <a href="/x">x again</a>')),
+        "/y": Resp(body=html("Y", '<a href="/z">z from y</a> <a href="/n" rel="nofollow">n</a>')),
+        "/x": Resp(body=html("X")), "/z": Resp(body=html("Z")), "/n": Resp(body=html("N")),
+    })
+
+
+def test_a_followed_link_gets_a_url_crawled_even_after_a_nofollow_one(tmp_path):
+    path = str(tmp_path / "nf.emaudit.db")
+    with SiteServer() as site:
+        _nofollow_site(site)
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, sitemaps=False), handle_signals=False)
+        paths = site.paths()
+        with Store.open(path) as st:
+            got = {p: st.get(site.url(p)) for p in ("/x", "/z", "/n")}
+    assert "/x" in paths and "/z" in paths and "/n" not in paths
+    assert (got["/x"].state, got["/x"].status, got["/x"].depth, got["/x"].skip_reason) == ("done", 200, 1, None)
+    # depth stays the shortest path (the nofollow link from the home page), as its first source
+    assert (got["/z"].state, got["/z"].depth, got["/z"].source_kind) == ("done", 1, "a")
+    assert (got["/n"].state, got["/n"].skip_reason) == ("skipped", "nofollow")
+
+
+def test_seen_cache_sends_a_url_again_for_a_followed_link_or_a_shorter_depth():
+    from emaudit.crawler import _SeenCache
+
+    seen = _SeenCache(8)
+    assert seen.should_send(1, 2, False)        # first met, through nofollow
+    assert not seen.should_send(1, 3, False)    # nothing new
+    assert seen.should_send(1, 3, True)         # a followed link, even deeper
+    assert not seen.should_send(1, 2, True)     # known followed at depth 2 (kept the shortest)
+    assert not seen.should_send(1, 5, False)
+    assert seen.should_send(1, 1, False)        # shorter path
+    assert not seen.should_send(1, 1, True)     # still known as followed
