@@ -888,7 +888,7 @@ def default_parse_workers() -> int:
     Measured on 2 cores (the bench's 5,307-page site, nginx on the same machine, 2026-12-04):
     one parse process 11.8 s and 74 MB PSS for the whole crawl, two 10.8 s and 93 MB. The
     crawler process is busy ~75 % of the time, so a third process fills the gaps. More than two
-    do not help: the crawler process itself (HTTP, SQLite, ~1.4 ms a page) is then the limit.
+    do not help: the crawler process itself (HTTP, SQLite, ~1.25 ms a page) is then the limit.
     """
     return 2 if usable_cpus() > 1 else 0
 

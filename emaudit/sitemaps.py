@@ -1075,7 +1075,8 @@ class PacedFetcher:
 
     async def robots(self, origin: str) -> Any:
         """The origin's robots.txt (fetched once, redirects followed per RFC 9309)."""
-        from emaudit.robots import MAX_BYTES as ROBOTS_MAX_BYTES, MAX_REDIRECTS, RobotsTxt
+        from emaudit.robots import MAX_BYTES as ROBOTS_MAX_BYTES
+        from emaudit.robots import MAX_REDIRECTS, RobotsTxt
 
         if origin not in self.robots_txt:
             url = origin + "/robots.txt"
