@@ -231,24 +231,32 @@ class _Politeness:
 
 
 class _SeenCache:
-    """Bounded LRU of URL id → best depth already sent to the store, and whether a followed
-    link was among what was sent (a URL first met through rel=nofollow links only is sent
-    again when a followed link to it turns up, even at the same or a greater depth)."""
+    """Bounded LRU of URL id → the smallest depths already sent to the store: through any link,
+    and through a followed one. A URL met through rel=nofollow links only is sent again when a
+    followed link to it turns up (even deeper: it may now be crawled), and a followed link is
+    sent again when it is shorter than the followed ones sent (an earlier one may have been
+    beyond --max-depth)."""
+
+    _NEVER = (1 << 32) - 1  # no followed link sent yet
+    _MASK = (1 << 32) - 1
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._data: OrderedDict[int, int] = OrderedDict()  # uid → depth * 2 + followed
+        self._data: OrderedDict[int, int] = OrderedDict()  # uid → followed depth << 32 | any depth
 
     def should_send(self, uid: int, depth: int, followed: bool = True) -> bool:
         known = self._data.get(uid)
-        if known is not None:
-            known_depth, known_followed = known >> 1, known & 1
-            if known_depth <= depth and (known_followed or not followed):
+        if known is None:
+            any_depth, followed_depth = depth, depth if followed else self._NEVER
+        else:
+            any_depth, followed_depth = known & self._MASK, known >> 32
+            if depth >= (followed_depth if followed else any_depth):
                 self._data.move_to_end(uid)
                 return False
-            depth = min(depth, known_depth)
-            followed = followed or bool(known_followed)
-        self._data[uid] = depth << 1 | followed
+            any_depth = min(any_depth, depth)
+            if followed:
+                followed_depth = depth
+        self._data[uid] = followed_depth << 32 | any_depth
         if len(self._data) > self._size:
             self._data.popitem(last=False)
         return True

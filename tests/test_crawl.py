@@ -443,7 +443,22 @@ def test_seen_cache_sends_a_url_again_for_a_followed_link_or_a_shorter_depth():
     assert seen.should_send(1, 2, False)        # first met, through nofollow
     assert not seen.should_send(1, 3, False)    # nothing new
     assert seen.should_send(1, 3, True)         # a followed link, even deeper
-    assert not seen.should_send(1, 2, True)     # known followed at depth 2 (kept the shortest)
+    assert not seen.should_send(1, 4, True)     # a longer followed path: nothing new
+    assert seen.should_send(1, 2, True)         # a shorter followed path (the first may have been past --max-depth)
+    assert not seen.should_send(1, 2, True)
     assert not seen.should_send(1, 5, False)
-    assert seen.should_send(1, 1, False)        # shorter path
-    assert not seen.should_send(1, 1, True)     # still known as followed
+    assert seen.should_send(1, 1, False)        # a shorter path of any kind lowers the depth
+    assert not seen.should_send(1, 1, False)
+    assert seen.should_send(1, 1, True)         # followed at that depth is still news
+    assert not seen.should_send(1, 3, True)
+
+
+def test_seen_cache_is_bounded():
+    from emaudit.crawler import _SeenCache
+
+    seen = _SeenCache(4)
+    for uid in range(10):
+        assert seen.should_send(uid, 1)
+    assert len(seen._data) == 4
+    assert seen.should_send(0, 1)  # forgotten: sent again (the store's upsert makes that harmless)
+    assert not seen.should_send(9, 1)
