@@ -237,8 +237,8 @@ class _SeenCache:
     sent again when it is shorter than the followed ones sent (an earlier one may have been
     beyond --max-depth)."""
 
-    _NEVER = (1 << 32) - 1  # no followed link sent yet
-    _MASK = (1 << 32) - 1
+    _MASK = (1 << 32) - 1  # one depth
+    _NEVER = _MASK  # as the followed depth: no followed link sent yet
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -837,8 +837,7 @@ class Crawler:
             sitemaps_pending = self._sitemaps_pending()
             self._drain(results)
             self._flush()
-            if self._deadline is not None and time.monotonic() >= self._deadline:
-                self.request_stop("max_time")
+            if self._stopping():  # --max-time reached during the drain (_stopping() notices it)
                 break
             room = queue.maxsize - queue.qsize()
             claimed: list[Claimed] = []

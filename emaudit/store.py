@@ -175,13 +175,12 @@ _AUDIT_INDEXES = {
     "pages_content": "pages (content_hash) WHERE indexable = 1",
 }
 
-# Insert a discovered URL; when it is already known, a shorter click depth found later (BFS
-# batches, or a sitemap-only URL then found by a link) wins, and a URL skipped for depth
-# becomes crawlable again.
-# A URL met again: a shorter click depth replaces the one known (with its source), and a URL
-# skipped for max_depth or nofollow is queued again when the new link may be followed: found
-# closer to the start, or through a followed link at any depth (a page linking to /x first with
-# rel=nofollow, then without, gets /x crawled). Sitemap rows (no depth) never change a known URL.
+# Insert a discovered URL. When it is already known: a shorter click depth found later (BFS
+# batches, or a sitemap-only URL then found by a link) replaces the one known, with its source;
+# a URL skipped for max_depth or nofollow is queued again when the new link may be followed
+# (found closer to the start, or through a followed link at any depth: a page linking to /x
+# first with rel=nofollow, then without, gets /x crawled). Sitemap rows (no depth) never change
+# a known URL.
 _CLOSER = "(urls.depth IS NULL OR excluded.depth < urls.depth)"
 _REOPENED = "(urls.skip_reason IN ('max_depth', 'nofollow') AND excluded.state = 'queued')"
 _URL_INSERT = (
@@ -193,7 +192,7 @@ _URL_INSERT = (
     f" source_kind = CASE WHEN {_CLOSER} THEN excluded.source_kind ELSE urls.source_kind END,"
     f" state = CASE WHEN {_REOPENED} THEN 'queued' ELSE urls.state END,"
     f" skip_reason = CASE WHEN {_REOPENED} THEN NULL ELSE urls.skip_reason END"
-    f" WHERE excluded.depth IS NOT NULL AND ({_CLOSER[1:-1]} OR {_REOPENED})"
+    f" WHERE excluded.depth IS NOT NULL AND ({_CLOSER} OR {_REOPENED})"
 )
 SITEMAP_PRIO = 1 << 30  # sitemap-only URLs are crawled after everything reachable by links
 _FETCH_UPDATE = (
