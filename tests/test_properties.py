@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -159,3 +160,45 @@ def test_relative_paths_resolve_the_same_against_the_page_and_its_directory(url,
     base = _norm(url)
     raw = first + "".join(rest)
     assert resolve(base, raw) == resolve(directory_of(base), raw)
+
+
+REF_STARTS = st.sampled_from(["", "/", "//", "/./", "/..", "x", "x.html", "9", "é", "./", "../", "?", "#", "a:", "mailto:",
+                              "http://", "https://", "HTTP://", "http://example.com/", "https://www.example.com:8443/",
+                              "http://EXAMPLE.com/", " /", "\t/", "javascript:"])
+
+
+@SETTINGS
+@given(urls(), st.sampled_from(["page", "origin", "directory", "raw"]), REF_STARTS, st.lists(PATH_CHARS, max_size=10),
+       st.sampled_from([(), ("utm_*",)]))
+def test_resolve_quick_agrees_with_resolve(url, base_form, start, rest, strip_query):
+    """The parse cache resolves through urls.resolve_quick: its shortcut (plain concatenation
+    checked by the clean-URL test) must give what the general path gives, for any base the
+    extractor passes (a page URL, its origin + "/", its directory) and unnormalised ones too."""
+    from emaudit.urls import directory_of, resolve_quick
+
+    if base_form == "raw":
+        base = url  # not normalised: upper-case scheme, default port, fragment, escapes …
+    else:
+        page = _norm(url)
+        base = {"page": page, "origin": origin_of(page) + "/", "directory": directory_of(page)}[base_form]
+    raw = start + "".join(rest)
+    assert resolve_quick(base, raw, strip_query) == resolve(base, raw, strip_query)
+
+
+@pytest.mark.parametrize(
+    ("base", "raw", "expected"),
+    [
+        ("http://h.example/", "/p/x.html#top", "http://h.example/p/x.html"),
+        ("http://h.example/a/", "x.html?utm_source=n&k=1", "http://h.example/a/x.html?k=1"),
+        ("http://h.example/a/", "mailto:x@h.example", "mailto:x@h.example"),  # a scheme, not a path
+        ("http://h.example/a/", "../x.html", "http://h.example/x.html"),
+        ("http://h.example?q/a/", "/x", "http://h.example/x"),  # a query before any path
+        ("http://h.example/a?b/", "x.html", "http://h.example/x.html"),  # a base whose query ends in "/"
+        ("", "http://h.example/x?", "http://h.example/x"),
+        ("http://h.example/", "//cdn.example/x.js", "http://cdn.example/x.js"),
+    ],
+)
+def test_resolve_quick_cases(base, raw, expected):
+    from emaudit.urls import resolve_quick
+
+    assert resolve_quick(base, raw, ("utm_*",)) == expected
