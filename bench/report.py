@@ -97,3 +97,18 @@ def inner_line(rows: list[dict]) -> str:
     """pages/s without interpreter start-up and imports, where the tool reports its own duration."""
     parts = [f"{r['tool']} {r['inner_pages_per_s']:,.1f}" for r in rows if r.get("inner_pages_per_s")]
     return "pages/s excluding start-up (tool's own timing): " + (", ".join(parts) if parts else "–")
+
+
+def rounds_summary(runs: dict[str, list[dict]]) -> dict:
+    """Every round's pages/s per tool, and emaudit/fetch-only per round (the two ran back to back)."""
+    out: dict = {tool: [r.get("pages_per_s") if r["status"] == "ok" else None for r in rows] for tool, rows in runs.items()}
+    pairs = zip(out.get("emaudit", []), out.get("fetch-only", []))
+    out["emaudit/fetch-only per round"] = [round(e / f, 3) if e and f else None for e, f in pairs]
+    return out
+
+
+def rounds_lines(summary: dict) -> str:
+    def fmt(values: list) -> str:
+        return ", ".join("–" if v is None else f"{v:,.2f}" if v < 10 else f"{v:,.1f}" for v in values)
+
+    return "pages/s by round: " + "; ".join(f"{tool} [{fmt(values)}]" for tool, values in summary.items())

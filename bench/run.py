@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="also profile the emaudit crawl with pyinstrument")
     p.add_argument("--scale", type=_sizes, help="emaudit crawl at each size, e.g. 5000,50000")
     p.add_argument("--audit-scale", type=_sizes, help="emaudit audit over stores of each size")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="comparison rounds: fetch-only and emaudit alternate this many times, medians reported (default 1)")
     p.add_argument("--resume-test", action="store_true", help="interrupt at 50 %% and resume")
     p.add_argument("--resume-rounds", type=int, default=3,
                    help="--resume-test rounds, each an uninterrupted crawl then an interrupted + resumed one (default 3)")
@@ -265,20 +267,31 @@ class Bench:
     # -- default mode ---------------------------------------------------------------------------
 
     def compare(self) -> dict[str, dict]:
+        """fetch-only, emaudit and advertools on one site. With ``--rounds N`` fetch-only and
+        emaudit alternate N times (advertools, ~1 min a run, runs once): each tool's median run
+        (by pages/s) makes the table and the ratios, and every round is kept in the JSON."""
         args = self.args
         adv_pages = args.advertools_pages or min(args.pages, 2000)
+        n_rounds = max(1, args.rounds)
+        runs: dict[str, list[dict]] = {"fetch-only": [], "emaudit": []}
         rows: dict[str, dict] = {}
         with self.site(args.pages, "main") as (server, info, site_dir):
             self.results["site"] = info
             base = server.base_url
-            if "fetch-only" not in args.skip:
-                say(f"fetch-only: GET {info['html_urls']} URLs, concurrency {args.concurrency} …")
-                res, srv = self.measured(server, lambda: tools.run_fetch(self.ctx, base, site_dir / "urls.txt", info["html_urls"]))
-                rows["fetch-only"] = self._report_row("fetch-only", res, srv)
-            if "emaudit" not in args.skip:
-                rows["emaudit"] = self.emaudit_crawl_row(server, args.pages, "emaudit")
-                if args.profile and rows["emaudit"]["status"].startswith("ok"):
-                    self.results["profile"] = self.profile(server, args.pages)
+            for n in range(n_rounds):
+                if n_rounds > 1:
+                    say(f"round {n + 1} of {n_rounds}")
+                if "fetch-only" not in args.skip:
+                    say(f"fetch-only: GET {info['html_urls']} URLs, concurrency {args.concurrency} …")
+                    res, srv = self.measured(server, lambda: tools.run_fetch(self.ctx, base, site_dir / "urls.txt", info["html_urls"]))
+                    runs["fetch-only"].append(self._report_row("fetch-only", res, srv))
+                if "emaudit" not in args.skip:
+                    runs["emaudit"].append(self.emaudit_crawl_row(server, args.pages, "emaudit"))
+            for tool, done in runs.items():
+                if done:
+                    rows[tool] = _median_row(done)
+            if "emaudit" in rows and args.profile and rows["emaudit"]["status"].startswith("ok"):
+                self.results["profile"] = self.profile(server, args.pages)
             if "advertools" not in args.skip:
                 say(f"advertools: crawl from {base}, up to {adv_pages} pages, concurrency {args.concurrency} …")
                 res, srv = self.measured(server, lambda: tools.run_advertools(self.ctx, base, adv_pages))
@@ -286,8 +299,13 @@ class Bench:
         ordered = [rows.get(t, {"tool": t, "status": "skipped"}) for t in TOOLS]
         self.results["runs"] = ordered
         self.results["ratios"] = report.ratios(ordered)
+        if n_rounds > 1:
+            self.results["rounds"] = report.rounds_summary(runs)
         say("\n" + report.table(ordered) + "\n" + report.inner_line(ordered))
-        say("\nratios (same run, whole-process wall time):\n" + report.ratio_lines(self.results["ratios"]))
+        if n_rounds > 1:
+            say(report.rounds_lines(self.results["rounds"]))
+        say("\nratios (same run, whole-process wall time" + (", median runs" if n_rounds > 1 else "") + "):\n"
+            + report.ratio_lines(self.results["ratios"]))
         return rows
 
     def emaudit_crawl_row(self, server: Server, pages: int, name: str) -> dict:
@@ -523,6 +541,15 @@ class Bench:
         tmp.write_text(json.dumps(self.results, indent=2, ensure_ascii=False, default=str) + "\n")
         os.replace(tmp, path)
         say(f"\nresults written to {path}")
+
+
+def _median_row(rows: list[dict]) -> dict:
+    """The run with the median pages/s among the successful ones (the lower one of the middle
+    two for an even count); the first failure when none succeeded."""
+    ok = sorted((r for r in rows if r["status"] == "ok" and r.get("pages_per_s")), key=lambda r: r["pages_per_s"])
+    if not ok:
+        return rows[0]
+    return ok[(len(ok) - 1) // 2]
 
 
 def _pages_new(store: Path, before: int | None) -> dict:
