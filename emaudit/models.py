@@ -29,6 +29,10 @@ LINK_FORM = "form"
 LINK_IFRAME = "iframe"
 
 RESOURCE_KINDS = frozenset({LINK_IMG, LINK_SCRIPT, LINK_CSS})
+# Targets the crawler always records in the store's urls table (queued, skipped, external …):
+# a link row of one of these kinds finds its URL there. Resources are recorded only when the
+# crawl checks them (--resources); other kinds (iframe, form …) never are.
+FOLLOWED_KINDS = frozenset({LINK_A, LINK_CANONICAL, LINK_HREFLANG, LINK_REFRESH, LINK_NEXT, LINK_PREV})
 
 
 @dataclass(slots=True)

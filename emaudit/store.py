@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import functools
 import itertools
 import json
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from emaudit.errors import StoreError, StoreWriteError
-from emaudit.models import PageFacts, Ref
+from emaudit.models import FOLLOWED_KINDS, PageFacts, Ref
 from emaudit.system import usable_cpus
 
 SCHEMA_VERSION = 1
@@ -315,7 +316,10 @@ def prepare_page(facts: PageFacts, refs: Sequence[tuple[int | None, Ref]]) -> Pr
             r.rel or None,
             int(r.nofollow),
             r.alt,
-            r.raw if (r.raw is not None and r.raw != r.url) else None,
+            # The raw href only where it adds something: it differs from the URL, or the target
+            # may not be in urls (a resource the crawl does not check, an iframe, a form), where
+            # it is then the only place the page's reference survives.
+            r.raw if (r.raw is not None and (r.raw != r.url or r.kind not in FOLLOWED_KINDS)) else None,
             json.dumps(r.extra, ensure_ascii=False) if r.extra else None,
         )
         for dst, r in refs
@@ -482,6 +486,7 @@ class Store:
         self.path = path
         self.readonly = readonly
         self._seq = 0
+        self._strip: tuple[str, ...] | None = None  # the crawl's --strip-query (read once)
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -1002,9 +1007,12 @@ class Store:
             targets: dict[str, Target] = {}
             if links is not None:
                 pending = _take_refs(links, pending, rec.id, refs, targets)
+            facts = PageFacts.from_json_dict(json.loads(row[25]), refs)
+            if refs:
+                _restore_unrecorded(refs, rec.url, facts.base_href, self._strip_query())
             yield PageRecord(
                 url=rec,
-                facts=PageFacts.from_json_dict(json.loads(row[25]), refs),
+                facts=facts,
                 canonical_id=row[26],
                 canonical_url=row[27],
                 noindex=bool(row[28]),
@@ -1025,9 +1033,9 @@ class Store:
         refs: list[Ref] = []
         targets: dict[str, Target] = {}
         _take_refs(self._iter_refs_by_src(rec.id), None, rec.id, refs, targets)
-        return PageRecord(
-            rec, PageFacts.from_json_dict(json.loads(row[0]), refs), row[1], row[2], bool(row[3]), bool(row[4]), targets
-        )
+        facts = PageFacts.from_json_dict(json.loads(row[0]), refs)
+        _restore_unrecorded(refs, rec.url, facts.base_href, self._strip_query())
+        return PageRecord(rec, facts, row[1], row[2], bool(row[3]), bool(row[4]), targets)
 
     def page_facts(self, url_or_id: str | int) -> PageFacts | None:
         """One page's facts without its refs: what a site rule needs to quote a page's title or
@@ -1056,7 +1064,24 @@ class Store:
         if kind is not None:
             sql += " AND l.kind = ?"
             params.append(kind)
-        return [(row[0], _ref(row[1:])) for row in self._conn.execute(sql + " ORDER BY l.rowid", params)]
+        out = [(row[0], _ref(row[1:])) for row in self._conn.execute(sql + " ORDER BY l.rowid", params)]
+        if any(ref.url is None and ref.raw for _, ref in out):
+            page, facts = self.get(src), self.page_facts(src)
+            if page is not None:
+                _restore_unrecorded([ref for _, ref in out], page.url, facts.base_href if facts else None, self._strip_query())
+        return out
+
+    def _strip_query(self) -> tuple[str, ...]:
+        """The crawl's --strip-query patterns (what its extractor resolved URLs with)."""
+        if self._strip is None:
+            row = self._conn.execute("SELECT options FROM run WHERE id = 1").fetchone()
+            try:
+                options = json.loads(row[0]) if row and row[0] else {}
+            except ValueError:
+                options = {}
+            patterns = options.get("strip_query") if isinstance(options, dict) else None
+            self._strip = tuple(p for p in patterns if isinstance(p, str)) if isinstance(patterns, list) else ()
+        return self._strip
 
     def inlinks(self, dst: int, kind: str | None = "a", limit: int | None = None) -> list[tuple[str, str | None]]:
         """(source URL, anchor) pairs of links pointing at ``dst``."""
@@ -1178,6 +1203,7 @@ class Store:
         )
         cache: dict[int, Target] = {}
         extras: dict[str, Any] = {}  # decoded link extras: menus repeat theirs on every page
+        strip_query = self._strip_query()
         loads = json.loads
         pending = next(links, None)
         for row in rows:
@@ -1217,8 +1243,9 @@ class Store:
                 if target is not None:
                     targets[url] = target
             n = _URL_COLUMN_COUNT
-            yield PageRecord(_url_record(row[:n]), PageFacts.from_json_dict(json.loads(row[n]), refs),
-                             row[n + 1], row[n + 2], bool(row[n + 3]), bool(row[n + 4]), targets)
+            facts = PageFacts.from_json_dict(json.loads(row[n]), refs)
+            _restore_unrecorded(refs, row[1], facts.base_href, strip_query)
+            yield PageRecord(_url_record(row[:n]), facts, row[n + 1], row[n + 2], bool(row[n + 3]), bool(row[n + 4]), targets)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Read-only escape hatch for site rules that need an aggregate the API lacks.
@@ -1255,6 +1282,37 @@ def _ref(row: Sequence[Any]) -> Ref:
         alt=alt,
         extra=json.loads(extra) if extra else None,
     )
+
+
+def _restore_unrecorded(refs: list[Ref], page_url: str, base_href: str | None, strip_query: tuple[str, ...]) -> None:
+    """Give back their URL to refs whose target the crawl did not record in urls (a resource
+    of a crawl without --resources, an iframe, a form): the link row keeps only their raw
+    href, resolved here as the extractor did (against ``<base href>`` when it is http)."""
+    base = directory = ""
+    for ref in refs:
+        raw = ref.raw
+        if ref.url is not None or not raw or ref.kind in FOLLOWED_KINDS:
+            continue
+        if not base:
+            from emaudit.urls import directory_of, is_http, resolve
+
+            base = page_url
+            if base_href:
+                resolved = resolve(page_url, base_href, strip_query)
+                if is_http(resolved):
+                    base = resolved  # type: ignore[assignment]
+            directory = directory_of(base)
+        # As the extractor does: a path or an absolute URL does not depend on more of the base
+        # than its directory (cached across pages); "?…", "#…" and the rest need all of it.
+        first = raw[:1]
+        ref.url = _resolve_ref(directory if first == "/" or first == "." or first.isalnum() else base, raw, strip_query)
+
+
+@functools.lru_cache(maxsize=4096)  # the script, stylesheet and form of every page: ~25 % of such hrefs repeat
+def _resolve_ref(base: str, raw: str, strip_query: tuple[str, ...]) -> str | None:
+    from emaudit.urls import resolve_quick
+
+    return resolve_quick(base, raw, strip_query)
 
 
 def _take_refs(

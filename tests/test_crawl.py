@@ -462,3 +462,40 @@ def test_seen_cache_is_bounded():
     assert len(seen._data) == 4
     assert seen.should_send(0, 1)  # forgotten: sent again (the store's upsert makes that harmless)
     assert not seen.should_send(9, 1)
+
+
+@pytest.mark.parametrize("resources", [False, True])
+def test_refs_to_unrecorded_targets_keep_their_url(tmp_path, resources):
+    """A ref whose target the crawl does not record in urls (resources of a crawl without
+    --resources, iframes, forms) keeps its URL in the store: the link row keeps the raw href
+    and the readers resolve it again (against <base href>, with --strip-query)."""
+    body = (
+        '<script src="https://cdn.example.net/app.js?utm_source=x"></script>'
+        '<iframe src="https://geo.captcha-delivery.com/captcha/?k=1"></iframe>'
+        '<img src="https://cdn.example.net/photo.jpg"><img src="local.jpg">'
+        '<form action="/search"></form><a href="/about">about</a>'
+    )
+    with SiteServer() as site:
+        site.routes["/"] = Resp(body=html("Home", body, head='<base href="/sub/">'))
+        site.routes["/sub/local.jpg"] = Resp(body=b"\xff\xd8", content_type="image/jpeg")
+        site.routes["/about"] = Resp(body=html("About", "about us"))
+        path = str(tmp_path / "u.emaudit.db")
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=path, sitemaps=False, resources=resources,
+                               strip_query=["utm_*"]), handle_signals=False)
+        b = site.base
+    expected = {
+        ("script", "https://cdn.example.net/app.js", "https://cdn.example.net/app.js?utm_source=x"),
+        ("iframe", "https://geo.captcha-delivery.com/captcha/?k=1", "https://geo.captcha-delivery.com/captcha/?k=1"),
+        ("img", "https://cdn.example.net/photo.jpg", "https://cdn.example.net/photo.jpg"),
+        ("img", b + "/sub/local.jpg", "local.jpg"),
+        ("form", b + "/search", "/search"),
+        ("a", b + "/about", "/about"),
+    }
+    with Store.open(path) as store:
+        home = store.page(b + "/")
+        via_page = {(r.kind, r.url, r.raw) for r in home.facts.refs}
+        via_iter = {(r.kind, r.url, r.raw) for p in store.iter_pages(with_refs=True) if p.url.url == b + "/" for r in p.facts.refs}
+        via_audit = {(r.kind, r.url, r.raw) for p in store.iter_pages_cached_targets() if p.url.url == b + "/"
+                     for r in p.facts.refs}
+        via_outlinks = {(r.kind, r.url, r.raw) for _, r in store.outlinks(home.url.id)}
+    assert via_page == via_iter == via_audit == via_outlinks == expected

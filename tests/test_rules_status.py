@@ -24,6 +24,9 @@ CHALLENGES = [
     pytest.param(U("/p", doc("Access to this page has been denied.")), id="perimeterx-title"),
     pytest.param(U("/p", doc("Blocked", head='<script src="https://ct.captcha-delivery.com/c.js"></script>')),
                  id="datadome-captcha"),
+    # (A real crawl does not record an iframe's target: test_crawl's unrecorded-targets test.)
+    pytest.param(U("/p", doc("Blocked", body='<iframe src="https://geo.captcha-delivery.com/captcha/?k=1"></iframe>')),
+                 id="datadome-iframe"),
     pytest.param(U("/p", status=405, headers={"x-datadome": "protected"}), id="datadome-405"),
     pytest.param(U("/p", status=400, headers={"server": "AkamaiGHost"}), id="akamai-400"),
 ]
