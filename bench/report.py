@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from measure import RunResult
 
 
@@ -112,3 +114,68 @@ def rounds_lines(summary: dict) -> str:
         return ", ".join("–" if v is None else f"{v:,.2f}" if v < 10 else f"{v:,.1f}" for v in values)
 
     return "pages/s by round: " + "; ".join(f"{tool} [{fmt(values)}]" for tool, values in summary.items())
+
+
+def _row_at(rows: list[dict], size: int) -> dict | None:
+    return next((r for r in rows if r.get("size") == size and str(r.get("status", "")).startswith("ok")), None)
+
+
+def targets(results: dict) -> list[dict]:
+    """Issue 8's targets against what this run measured: met, not met, or not measured (that
+    mode did not run, or not at the issue's sizes: 5,000 / 50,000 / 100,000 pages)."""
+    out: list[dict] = []
+
+    def add(target: str, threshold: str, measured: float | None, ok: bool | None, unit: str = "", note: str = "") -> None:
+        verdict = "not measured" if measured is None or ok is None else ("met" if ok else "NOT MET")
+        shown = None if measured is None else f"{measured:,.2f}{unit}" if isinstance(measured, float) else f"{measured}{unit}"
+        if shown and note:
+            shown += f" ({note})"
+        out.append({"target": target, "threshold": threshold, "measured": shown, "verdict": verdict})
+
+    def tree(row: dict | None) -> str:
+        pss = (row or {}).get("tree_pss_peak_mb")
+        return f"all its processes: {pss:,.1f} MB PSS" if pss else ""
+
+    ratios_ = results.get("ratios") or {}
+    pages = (results.get("args") or {}).get("pages")
+    at_5k = pages == 5000
+    r = ratios_.get("emaudit/advertools pages/s")
+    add("1. crawl pages/s vs advertools (same run)", ">= 20x", r if at_5k else None, r is not None and r >= 20, "x")
+    r = ratios_.get("emaudit/fetch-only pages/s")
+    add("1. crawl pages/s vs httpx fetch-only (same run)", ">= 0.40x", r if at_5k else None, r is not None and r >= 0.40, "x")
+    crawl = next((x for x in results.get("runs", []) if x.get("tool") == "emaudit" and x.get("status") == "ok"), None)
+    rss = crawl.get("peak_rss_mb") if crawl and at_5k else None
+    add("2. crawl peak RSS (largest process), 5,000 pages", "<= 100 MB", rss, rss is not None and rss <= 100, " MB", tree(crawl))
+    scale = results.get("scale") or []
+    first, last = _row_at(scale, 5000), _row_at(scale, 50000)
+    growth = round(100 * (last["peak_rss_mb"] / first["peak_rss_mb"] - 1), 1) if first and last else None
+    add("2. crawl peak RSS growth, 5,000 -> 50,000 pages", "<= 20 %", growth, growth is not None and growth <= 20, " %")
+    audit = (results.get("audit_scale") or {}).get("rows") or []
+    a50, a100 = _row_at(audit, 50000), _row_at(audit, 100000)
+    add("3. audit time, 50,000 pages", "<= 30 s", a50["seconds"] if a50 else None, bool(a50) and a50["seconds"] <= 30, " s")
+    add("3. audit peak RSS (largest process), 50,000 pages", "<= 200 MB", a50["peak_rss_mb"] if a50 else None,
+        bool(a50) and a50["peak_rss_mb"] <= 200, " MB", tree(a50))
+    if a50 and a100:
+        nlogn = (100000 * math.log(100000)) / (50000 * math.log(50000))
+        growth_t = round(a100["seconds"] / a50["seconds"], 3)
+        add("3. audit time growth, 50,000 -> 100,000 pages", f"<= {nlogn:.3f}x (n log n)", growth_t, growth_t <= nlogn, "x")
+    else:
+        add("3. audit time growth, 50,000 -> 100,000 pages", "<= 2.128x (n log n)", None, None)
+    startup = results.get("startup") or {}
+    for label in ("emaudit --help", "emaudit rules"):
+        best = (startup.get(label) or {}).get("best_s")
+        add(f"4. `{label}` wall time", "<= 0.3 s", best, best is not None and best <= 0.3, " s")
+    imports = startup.get("import emaudit.cli")
+    heavy = None if imports is None else imports["imports_pandas"] or imports["imports_advertools"]
+    add("4. importing the CLI imports no pandas/advertools", "none", None if heavy is None else ("some" if heavy else "none"),
+        None if heavy is None else not heavy)
+    resume = results.get("resume") or {}
+    pct = resume.get("overhead_pct") if at_5k and str(resume.get("status", "")).startswith("ok") else None
+    add("5. resume overhead (interrupted at 50 %)", "<= 5 %", pct, pct is not None and pct <= 5, " %")
+    return out
+
+
+def targets_table(rows: list[dict]) -> str:
+    lines = ["| target | threshold | measured | verdict |", "|---|---|---:|---|"]
+    lines += [f"| {r['target']} | {r['threshold']} | {r['measured'] or '–'} | {r['verdict']} |" for r in rows]
+    return "\n".join(lines)

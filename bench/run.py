@@ -68,6 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="--resume-test rounds, each an uninterrupted crawl then an interrupted + resumed one (default 3)")
     p.add_argument("--startup", action="store_true", help="CLI start-up times")
     p.add_argument("--compare", action="store_true", help="run the default comparison alongside other modes")
+    p.add_argument("--all", action="store_true",
+                   help="every mode: the comparison, --startup, --scale N,10N, --resume-test, --audit-scale N,10N,20N"
+                        " (with --pages 5000: issue 8's sizes), then the targets table")
     p.add_argument("--site-dir", type=Path, help="generate (or reuse) the site here instead of a temp dir")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
@@ -667,6 +670,10 @@ def _run_modes(bench: Bench, args: argparse.Namespace) -> None:
     if dirty and str(bench.results["emaudit_location"] or "").startswith(str(tools.REPO)):
         say(f"note: emaudit has uncommitted changes ({len(dirty)} files): measuring the working tree, not HEAD")
     say(f"emaudit: {bench.results['emaudit_version'] or 'not installed / --version failed'}")
+    if args.all:
+        args.compare = args.startup = args.resume_test = True
+        args.scale = args.scale or [args.pages, 10 * args.pages]
+        args.audit_scale = args.audit_scale or [args.pages, 10 * args.pages, 20 * args.pages]
     extra_modes = args.scale or args.audit_scale or args.resume_test or args.startup
     if args.compare or not extra_modes:
         bench.compare()
@@ -678,6 +685,9 @@ def _run_modes(bench: Bench, args: argparse.Namespace) -> None:
         bench.results["resume"] = bench.resume_test()
     if args.audit_scale:
         bench.results["audit_scale"] = bench.audit_scale(args.audit_scale)
+    # What this run says of each of issue 8's targets (not measured: that mode did not run here).
+    bench.results["targets"] = report.targets(bench.results)
+    say("\ntargets (issue 8):\n" + report.targets_table(bench.results["targets"]))
 
 
 if __name__ == "__main__":
