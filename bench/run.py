@@ -86,6 +86,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = args.skip - set(TOOLS)
     if unknown:
         p.error(f"--skip: unknown tool(s) {', '.join(sorted(unknown))}; choose from {', '.join(TOOLS)}")
+    if args.all:  # expanded here, so that the JSON's "args" says what ran
+        args.compare = args.startup = args.resume_test = True
+        args.scale = args.scale or [args.pages, 10 * args.pages]
+        args.audit_scale = args.audit_scale or [args.pages, 10 * args.pages, 20 * args.pages]
     return args
 
 
@@ -682,10 +686,6 @@ def _run_modes(bench: Bench, args: argparse.Namespace) -> None:
     if dirty and str(bench.results["emaudit_location"] or "").startswith(str(tools.REPO)):
         say(f"note: emaudit has uncommitted changes ({len(dirty)} files): measuring the working tree, not HEAD")
     say(f"emaudit: {bench.results['emaudit_version'] or 'not installed / --version failed'}")
-    if args.all:
-        args.compare = args.startup = args.resume_test = True
-        args.scale = args.scale or [args.pages, 10 * args.pages]
-        args.audit_scale = args.audit_scale or [args.pages, 10 * args.pages, 20 * args.pages]
     extra_modes = args.scale or args.audit_scale or args.resume_test or args.startup
     if args.compare or not extra_modes:
         bench.compare()
