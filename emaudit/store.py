@@ -174,6 +174,12 @@ _AUDIT_INDEXES = {
     "pages_description": "pages (description_key) WHERE indexable = 1",
     "pages_h1": "pages (h1_key) WHERE indexable = 1",
     "pages_content": "pages (content_hash) WHERE indexable = 1",
+    # A page's flags without its row: a pages row carries the facts JSON (~1 row per 4 KB leaf
+    # page), so reading flags from the table touches one page per row. Covered by this index:
+    # link-target and URL-state look-ups (a LEFT JOIN on url_id), simhashes, COUNT(*). At 100k
+    # pages: 20,000 target look-ups 0.94 → 0.09 s, URL states 1.2 → 0.27 s, COUNT(*) 0.08 s
+    # (4 s cold) → 2 ms; built in ~0.15 s.
+    "pages_flags": "pages (url_id, indexable, noindex, canonical_url, simhash, content_hash)",
 }
 
 # Insert a discovered URL. When it is already known: a shorter click depth found later (BFS
