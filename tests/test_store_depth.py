@@ -165,3 +165,23 @@ def test_page_flag_reads_use_the_covering_index_not_the_pages_rows(tmp_path):
         checked += 1
     assert checked >= 4  # the count, the URL states, the simhashes and at least one target look-up
     store.close()
+
+
+def test_pages_flags_hint_follows_the_index(tmp_path):
+    """The reads name pages_flags only while it exists: a resume drops the audit indexes
+    (a read must not then fail on a missing index), finalize() builds them again."""
+    from storekit import build_synthetic
+
+    path = build_synthetic(str(tmp_path / "h.emaudit.db"), pages=60, links_per_page=4)
+    store = Store.open(path, readonly=False)
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    assert store.counts()["html_pages"] >= 60
+    store.requeue_unfinished()
+    assert store.counts()["html_pages"] >= 60 and len(list(store.iter_simhashes())) >= 1
+    store.finalize()
+    assert store.counts()["html_pages"] >= 60
+    store._conn.set_trace_callback(None)
+    counts = [sql for sql in statements if sql.startswith("SELECT COUNT(*) FROM pages")]
+    assert [("INDEXED BY pages_flags" in sql) for sql in counts] == [True, False, True]
+    store.close()
