@@ -191,16 +191,16 @@ def make_async_client(settings: HttpSettings, *, lanes: int = 0) -> httpx.AsyncC
     return client
 
 
-def _use_lanes(client: httpx.AsyncClient, settings: HttpSettings, lanes: int) -> bool:
+def _use_lanes(client: httpx.AsyncClient, settings: HttpSettings, lanes: int) -> None:
     """Replace the client's own transport (direct connections) with ``lanes`` + 1 small pools.
 
     Not through ``AsyncClient(transport=…)``: httpx then ignores the proxy environment. Proxied
-    URLs keep going through the proxy transports httpx mounted. Returns False, leaving the
-    default transport, when httpx changed shape.
+    URLs keep going through the proxy transports httpx mounted. When httpx changed shape, the
+    default transport stays.
     """
     default = getattr(client, "_transport", None)
     if not isinstance(default, httpx.AsyncHTTPTransport):
-        return False
+        return
     # The lanes share the TLS context httpx already built for the client (loading the CA bundle
     # again costs ~17 ms of start-up).
     context = getattr(getattr(default, "_pool", None), "_ssl_context", None)
@@ -211,7 +211,6 @@ def _use_lanes(client: httpx.AsyncClient, settings: HttpSettings, lanes: int) ->
     client._transport = _LaneTransport(
         [httpx.AsyncHTTPTransport(verify=context, limits=per_lane, trust_env=True) for _ in range(lanes + 1)]
     )
-    return True
 
 
 async def _set_location_aside(response: httpx.Response) -> None:

@@ -1017,9 +1017,7 @@ class Store:
             targets: dict[str, Target] = {}
             if links is not None:
                 pending = _take_refs(links, pending, rec.id, refs, targets)
-            facts = PageFacts.from_json_dict(json.loads(row[25]), refs)
-            if refs:
-                _restore_unrecorded(refs, rec.url, facts.base_href, self._strip_query())
+            facts = self._facts(row[25], refs, rec.url)
             yield PageRecord(
                 url=rec,
                 facts=facts,
@@ -1043,8 +1041,7 @@ class Store:
         refs: list[Ref] = []
         targets: dict[str, Target] = {}
         _take_refs(self._iter_refs_by_src(rec.id), None, rec.id, refs, targets)
-        facts = PageFacts.from_json_dict(json.loads(row[0]), refs)
-        _restore_unrecorded(refs, rec.url, facts.base_href, self._strip_query())
+        facts = self._facts(row[0], refs, rec.url)
         return PageRecord(rec, facts, row[1], row[2], bool(row[3]), bool(row[4]), targets)
 
     def page_facts(self, url_or_id: str | int) -> PageFacts | None:
@@ -1093,15 +1090,20 @@ class Store:
             self._flags_hint = " INDEXED BY pages_flags" if exists else ""
         return self._flags_hint
 
+    def _facts(self, facts_json: str, refs: list[Ref], page_url: str) -> PageFacts:
+        """A stored page's facts with its refs, the URLs of unrecorded targets given back."""
+        facts = PageFacts.from_json_dict(json.loads(facts_json), refs)
+        if refs:
+            _restore_unrecorded(refs, page_url, facts.base_href, self._strip_query())
+        return facts
+
     def _strip_query(self) -> tuple[str, ...]:
         """The crawl's --strip-query patterns (what its extractor resolved URLs with)."""
         if self._strip is None:
-            row = self._conn.execute("SELECT options FROM run WHERE id = 1").fetchone()
             try:
-                options = json.loads(row[0]) if row and row[0] else {}
-            except ValueError:
-                options = {}
-            patterns = options.get("strip_query") if isinstance(options, dict) else None
+                patterns = self.run_info()["options"].get("strip_query")
+            except (StoreError, ValueError, AttributeError):  # no run row, or options that are not an object
+                patterns = None
             self._strip = tuple(p for p in patterns if isinstance(p, str)) if isinstance(patterns, list) else ()
         return self._strip
 
@@ -1226,7 +1228,6 @@ class Store:
         )
         cache: dict[int, Target] = {}
         extras: dict[str, Any] = {}  # decoded link extras: menus repeat theirs on every page
-        strip_query = self._strip_query()
         hint = self._pages_flags()
         loads = json.loads
         pending = next(links, None)
@@ -1268,8 +1269,7 @@ class Store:
                 if target is not None:
                     targets[url] = target
             n = _URL_COLUMN_COUNT
-            facts = PageFacts.from_json_dict(json.loads(row[n]), refs)
-            _restore_unrecorded(refs, row[1], facts.base_href, strip_query)
+            facts = self._facts(row[n], refs, row[1])
             yield PageRecord(_url_record(row[:n]), facts, row[n + 1], row[n + 2], bool(row[n + 3]), bool(row[n + 4]), targets)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
