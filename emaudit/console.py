@@ -39,21 +39,42 @@ class CrawlProgress:
         if self._live is None:
             return
         now = time.monotonic()
-        if now - self._last < 0.2:
+        if now - self._last < 0.2 and progress.phase == "crawling":
             return
         self._last = now
-        from rich.text import Text
+        # Finalising sends no more updates: the line redraws itself so that its clock keeps going.
+        self._live.update(progress_line(progress, now) if progress.phase == "crawling" else _Ticking(progress))
 
-        elapsed = now - progress.started
-        rate = progress.fetched / elapsed if elapsed > 0 else 0.0
-        line = Text.assemble(
-            ("crawling ", "bold"),
+
+class _Ticking:
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def __rich__(self) -> Any:
+        return progress_line(self.progress, time.monotonic())
+
+
+def progress_line(progress: Progress, now: float) -> Any:
+    """The live line (a rich Text): counters while crawling, then what the wait is for while the
+    store is finalised (seconds at 50,000 pages, minutes at a million)."""
+    from rich.text import Text
+
+    elapsed = now - progress.started
+    if progress.phase == "finalising":
+        return Text.assemble(
+            ("finalising ", "bold"),
             (f"{progress.pages} pages", "green"),
-            f" · {progress.fetched} URLs · queue {progress.queued} · {rate:.0f}/s · ",
-            (f"{progress.errors} errors", "red" if progress.errors else "dim"),
-            f" · {elapsed:.0f}s",
+            f" · {progress.fetched} URLs · building the audit indexes, inlink counts and redirect chains"
+            f" (Ctrl-C: stop, resume later) · {elapsed:.0f}s",
         )
-        self._live.update(line)
+    rate = progress.fetched / elapsed if elapsed > 0 else 0.0
+    return Text.assemble(
+        ("crawling ", "bold"),
+        (f"{progress.pages} pages", "green"),
+        f" · {progress.fetched} URLs · queue {progress.queued} · {rate:.0f}/s · ",
+        (f"{progress.errors} errors", "red" if progress.errors else "dim"),
+        f" · {elapsed:.0f}s",
+    )
 
 
 def render_summary(summary: CrawlSummary, fmt: str, *, quiet: bool) -> None:

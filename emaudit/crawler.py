@@ -186,6 +186,7 @@ class Progress:
     errors: int = 0
     queued: int = 0
     started: float = field(default_factory=time.monotonic)
+    phase: str = "crawling"  # then "finalising" (indexes, inlinks, redirect chains: see Store.finalize)
 
 
 class _Politeness:
@@ -972,16 +973,23 @@ def run_crawl(
     finally:
         elapsed = time.monotonic() - started
         state = "interrupted" if reason == "interrupted" else ("finished" if reason == "finished" else "stopped")
+        finalising = state != "interrupted"  # Ctrl-C leaves at once; an audit finalises the partial store
         try:
-            if state != "interrupted":  # Ctrl-C leaves at once; an audit finalises the partial store
-                store.finalize()
+            if finalising:
+                crawler.progress.phase = "finalising"
+                if on_progress is not None:
+                    on_progress(crawler.progress)
+                if not _finalize(store, handle_signals):
+                    state = reason = "interrupted"
             store.set_run_state(state, elapsed_add=elapsed)
             summary = _summary(store, options, state, reason)
         finally:
             store.close()
             crawler.watchdog.disarm()  # stopped cleanly: a library caller goes on living
     if reason == "interrupted":
-        raise Interrupted(f"interrupted: {summary.fetched} URLs saved in {summary.store}; continue with: emaudit crawl --resume {summary.store}")
+        when = " while finalising the store (indexes, inlink counts)" if finalising else ""
+        raise Interrupted(f"interrupted{when}: {summary.fetched} URLs saved in {summary.store};"
+                          f" continue with: emaudit crawl --resume {summary.store}")
     _check_start(summary, options)
     return summary
 
@@ -1005,6 +1013,29 @@ def _initialise(store: Store, options: CrawlOptions) -> None:
     if not new:
         raise UsageError("no valid URL to crawl")
     store.batch(store.add_urls, new)
+
+
+def _finalize(store: Store, handle_signals: bool) -> bool:
+    """``store.finalize()``, stopped within milliseconds by Ctrl-C or SIGTERM: its index sorts
+    run for seconds on a big store (minutes at a million pages), and a signal's Python handler
+    waits for the running SQLite statement to end. Here the signals only raise a flag, which
+    the store's progress handler reads while a statement runs (see :meth:`Store.finalize`).
+    Returns False when a signal stopped it (nothing changed; the store stays unfinalised)."""
+    if not handle_signals or threading.current_thread() is not threading.main_thread():
+        return store.finalize()
+    asked: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        asked.append(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # A lambda, not asked.__len__: the handler above runs only when Python code does.
+        done = store.finalize(should_stop=lambda: bool(asked))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return done  # a signal after the last statement: finalised all the same, the crawl is over
 
 
 def _on_signal(crawler: Crawler) -> None:

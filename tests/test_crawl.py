@@ -499,3 +499,25 @@ def test_refs_to_unrecorded_targets_keep_their_url(tmp_path, resources):
                      for r in p.facts.refs}
         via_outlinks = {(r.kind, r.url, r.raw) for _, r in store.outlinks(home.url.id)}
     assert via_page == via_iter == via_audit == via_outlinks == expected
+
+
+def test_progress_reports_the_finalising_phase(tmp_path):
+    """The live line says what the wait after the last fetch is (finalising a big store takes
+    seconds to minutes), and its clock keeps going: the crawl sends no more updates then."""
+    from emaudit.console import progress_line
+
+    seen: list[tuple[str, int]] = []
+    with SiteServer() as site:
+        site.routes["/"] = Resp(body=html("Home", '<a href="/a">a</a>'))
+        site.routes["/a"] = Resp(body=html("A", "text"))
+        run_crawl(CrawlOptions(start_url=site.url("/"), store_path=str(tmp_path / "p.emaudit.db")),
+                  on_progress=lambda p: seen.append((p.phase, p.pages)), handle_signals=False)
+    assert seen[-1] == ("finalising", 2)
+    assert {phase for phase, _ in seen[:-1]} <= {"crawling"}
+    from emaudit.crawler import Progress
+
+    progress = Progress(fetched=3, pages=2, queued=5, started=100.0)
+    assert progress_line(progress, 110.0).plain == "crawling 2 pages · 3 URLs · queue 5 · 0/s · 0 errors · 10s"
+    progress.phase = "finalising"
+    line = progress_line(progress, 130.0).plain
+    assert line.startswith("finalising 2 pages · 3 URLs · building the audit indexes") and line.endswith(" · 30s")

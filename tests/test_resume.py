@@ -150,3 +150,56 @@ def _audit_copy_of_interrupted_store(path: str, tmp_path) -> None:
     with Store.open(copy) as store:
         assert store.finalized
         assert store.get(store.run_info()["start_url"]).inlinks > 0
+
+
+# A crawl driven by the CLI whose Store.finalize first sends the process a signal: the signal
+# lands while the store is being finalised (the crawl itself is over), deterministically.
+_SIGNAL_IN_FINALIZE = """
+import os, signal, sys
+from emaudit import store
+original = store.Store.finalize
+SIG = getattr(signal, sys.argv[1])
+def finalize(self, *args, **kwargs):
+    os.kill(os.getpid(), SIG)
+    return original(self, *args, **kwargs)
+store.Store.finalize = finalize
+from emaudit.cli import run
+sys.argv = ["emaudit", *sys.argv[2:]]
+run()
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_signal_while_finalising_is_an_interruption_that_resume_completes(tmp_path, sig):
+    """Ctrl-C or SIGTERM during finalisation (seconds to minutes on a big store): exit 130 with
+    the resume hint, the run recorded as interrupted with its time, nothing finalised half-way;
+    --resume fetches nothing again and finalises."""
+    with SiteServer() as site:
+        build_chain_site(site, delay=0)
+        reference = str(tmp_path / "ref.emaudit.db")
+        done = run_crawl(CrawlOptions(start_url=site.url("/"), store_path=reference, concurrency=4), handle_signals=False)
+        path = str(tmp_path / "fin.emaudit.db")
+        proc = subprocess.run([sys.executable, "-c", _SIGNAL_IN_FINALIZE, sig, "crawl", site.url("/"), "--store", path,
+                               "--concurrency", "4", "--quiet"], cwd=str(tmp_path), capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 130, proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            f"emaudit: error: interrupted while finalising the store (indexes, inlink counts): {done.fetched} URLs"
+            f" saved in {path}; continue with: emaudit crawl --resume {path}"]
+        with Store.open(path) as store:
+            run = store.run_info()
+            assert run["state"] == "interrupted" and run["elapsed"] > 0
+            assert not store.finalized
+            assert store.query("SELECT COUNT(*) FROM sqlite_master WHERE name = 'links_dst'")[0][0] == 0
+            assert store.get(site.url("/")).inlinks == 0  # the rolled-back inlink counts
+        before = len(site.log)
+        proc = subprocess.run([sys.executable, "-m", "emaudit", "crawl", "--resume", path, "--quiet"], cwd=str(tmp_path),
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert [r.path for r in site.log[before:]] == []
+    resumed, ref = snapshot(path), snapshot(reference)
+    assert resumed["state"] == "finished"
+    assert resumed["urls"] == ref["urls"]
+    assert resumed["pages"] == ref["pages"]
+    with Store.open(path) as store:
+        assert store.finalized

@@ -185,3 +185,37 @@ def test_pages_flags_hint_follows_the_index(tmp_path):
     counts = [sql for sql in statements if sql.startswith("SELECT COUNT(*) FROM pages")]
     assert [("INDEXED BY pages_flags" in sql) for sql in counts] == [True, False, True]
     store.close()
+
+
+def test_finalize_stops_inside_a_long_statement_and_changes_nothing(tmp_path):
+    """``should_stop`` is polled while an index sort runs (not only between statements): a
+    true answer aborts it, rolls the whole finalisation back and returns False; a later
+    finalize() completes. This is what makes Ctrl-C prompt on a million-page store."""
+    from storekit import build_synthetic
+
+    path = build_synthetic(str(tmp_path / "f.emaudit.db"), pages=1500, links_per_page=60)
+    store = Store.open(path, readonly=False)
+    store.requeue_unfinished()  # drops the audit indexes: unfinalised again
+    started: list[str] = []
+    store._conn.set_trace_callback(started.append)
+    asked_during: list[str] = []
+
+    def should_stop() -> bool:
+        asked_during.append(started[-1] if started else "")
+        return len(asked_during) >= 3
+
+    assert store.finalize(should_stop=should_stop) is False
+    store._conn.set_trace_callback(None)
+    # Asked before links_src's sort (between statements), then twice while it ran.
+    assert asked_during[0].startswith("PRAGMA cache_size")
+    assert asked_during[1].startswith("CREATE INDEX IF NOT EXISTS links_src")
+    assert asked_during[2].startswith("CREATE INDEX IF NOT EXISTS links_src")
+    assert not store.finalized and not store._conn.in_transaction
+    indexes = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert not indexes & {"links_src", "links_dst", "pages_flags"}
+    calls = len(asked_during)
+    assert store.query("SELECT COUNT(*), MAX(LENGTH(kind) + (src % 7)) FROM links")[0][0] > 80_000  # ~10 steps a row
+    assert len(asked_during) == calls  # the progress handler went with the finalisation
+    assert store.finalize(should_stop=lambda: False) is True and store.finalized
+    assert {"links_src", "links_dst", "pages_flags"} <= {r[0] for r in store.query("SELECT name FROM sqlite_master")}
+    store.close()
