@@ -201,3 +201,25 @@ def test_output_to_a_device_is_written_in_place(tmp_path):
         out.write("{}\n")
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert not [p for p in os.listdir(os.path.dirname(os.devnull)) if p.startswith(".null.")]
+
+
+@pytest.mark.parametrize("state, words", [("interrupted", "was interrupted"), ("running", "did not finish"),
+                                          ("stopped", "stopped at a limit"), ("finished", None)])
+def test_human_reports_say_first_that_a_crawl_is_partial(result, state, words):
+    """A partial crawl's audit misses what was not fetched: table and Markdown say so under the
+    header (with the resume command when there is one); JSON has crawl.state."""
+    result.crawl["state"] = state
+    result.crawl["store"] = "/tmp/[bold]x|y`.db"  # the user's path: escaped like page text
+    table = _render("table", result, verbose=False)
+    markdown = _render("markdown", result, verbose=False)
+    table_head = " ".join(table.split("Overall score")[0].split())  # rich wraps long lines
+    markdown_head = markdown.split("## Scores")[0]
+    if words is None:
+        assert "Partial crawl" not in table and "Partial crawl" not in markdown
+        return
+    assert f"Partial crawl: it {words}" in table_head
+    assert f"Partial crawl: it {words}" in markdown_head and "> **Partial crawl" in markdown_head
+    resumable = state != "stopped"
+    assert ("emaudit crawl --resume /tmp/[bold]x|y`.db" in table_head) == resumable
+    assert ("emaudit crawl --resume /tmp/\\[bold\\]x\\|y\\`.db" in markdown_head) == resumable
+    assert json.loads(_render("json", result))["crawl"]["state"] == state

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
+from emaudit.render import crawl_caveat
 from emaudit.render.safe import markdown_text, markdown_url
 
 EXAMPLES_SHOWN = 3
@@ -23,6 +24,9 @@ def render(result: Any, out: TextIO, *, verbose: bool = False) -> None:
     classes = ", ".join(f"{k}: {v}" for k, v in crawl["by_status_class"].items()) or "none"
     out.write(f"- Crawl: {crawl['urls']} URLs, {crawl['pages']} pages ({classes}), {crawl['html_pages']} HTML pages\n")
     out.write(f"- Findings: {result.total} from {len(result.rules)} rules\n\n")
+    caveat = crawl_caveat(crawl)
+    if caveat:
+        out.write(f"> **{markdown_text(caveat)}**\n\n")
     _scores(result, out)
     _issues(result, out)
     _findings(result, out)

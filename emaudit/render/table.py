@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, TextIO
 
+from emaudit.render import crawl_caveat
 from emaudit.render.safe import terminal
 
 EXAMPLES_SHOWN = 3
@@ -52,6 +53,9 @@ def _header(console: Any, result: Any) -> None:
     console.print(f"[bold]emaudit audit[/] {terminal(result.start_url)}")
     console.print(f"Store {terminal(result.store_path)}: {crawl['urls']:,} URLs, {crawl['pages']:,} pages"
                   f" ({classes}), {crawl['html_pages']:,} HTML pages")
+    caveat = crawl_caveat(crawl)
+    if caveat:
+        console.print(f"[bold yellow]{terminal(caveat)}[/]")
     console.print(f"[bold]Overall score: {_score(result.scores.overall)}[/] / 100"
                   f" — {result.total:,} findings from {len(result.rules)} rules\n")
 
