@@ -75,6 +75,7 @@ def audit(
     from emaudit.errors import UsageError
     from emaudit.render import FORMATS, render
     from emaudit.render.output import open_output
+    from emaudit.store import needs_finalizing
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
@@ -92,6 +93,8 @@ def audit(
     with open_output(output, terminal=output_format == "table") as out:
         sink = _jsonl_sink(out) if output_format == "jsonl" else None
         if not quiet and sys.stderr.isatty():
+            if os.path.isfile(store_path) and needs_finalizing(store_path):
+                sys.stderr.write(f"emaudit: finalising {store_path} first (left by an interrupted crawl)…\n")
             sys.stderr.write(f"emaudit: auditing {store_path} with {len(settings.rules)} rules…\n")
         result = audit_store(store_path, settings, target=target, sink=sink, workers=jobs)
         with result:

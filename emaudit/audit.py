@@ -31,7 +31,7 @@ from typing import Any
 
 from emaudit.api import PAGE_UNITS, SEVERITIES, Finding, PageView, SiteView
 from emaudit.config import ActiveRule, Config, load_config, resolve_rules
-from emaudit.errors import PluginError
+from emaudit.errors import Interrupted, PluginError
 from emaudit.scoring import (
     RuleTally,
     Scores,
@@ -42,7 +42,7 @@ from emaudit.scoring import (
     pass_rate,
 )
 from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, ensure_finalized
-from emaudit.system import usable_cpus
+from emaudit.system import signals_as_flag, usable_cpus
 
 Sink = Callable[[Finding], None]
 EXAMPLES = 5  # example URLs kept per issue (the table shows 3)
@@ -627,7 +627,10 @@ def audit_store(path: str | Path, settings: AuditSettings, *, target: str | None
                 sink: Sink | None = None, workers: int | None = None) -> AuditResult:
     """Open a crawl store read-only and audit it (what ``emaudit audit STORE`` does).
 
-    A store left by an interrupted crawl is finalised first (indexes, inlinks, depths)."""
-    ensure_finalized(str(path))
+    A store left by an interrupted crawl is finalised first (indexes, inlinks, depths); a
+    Ctrl-C or SIGTERM meanwhile stops that within milliseconds and raises :class:`Interrupted`."""
+    with signals_as_flag() as asked:
+        if not ensure_finalized(str(path), should_stop=asked):
+            raise Interrupted(f"interrupted while finalising {path} (left as it was: the next audit finalises it)")
     with Store.open(path) as store:
         return run_audit(store, settings.rules, target=target, sink=sink, workers=workers)

@@ -59,7 +59,7 @@ from emaudit.store import (
     PreparedPage,
     Store,
 )
-from emaudit.system import usable_cpus
+from emaudit.system import signals_as_flag, usable_cpus
 from emaudit.urls import (
     InvalidURL,
     Scope,
@@ -1018,24 +1018,13 @@ def _initialise(store: Store, options: CrawlOptions) -> None:
 def _finalize(store: Store, handle_signals: bool) -> bool:
     """``store.finalize()``, stopped within milliseconds by Ctrl-C or SIGTERM: its index sorts
     run for seconds on a big store (minutes at a million pages), and a signal's Python handler
-    waits for the running SQLite statement to end. Here the signals only raise a flag, which
-    the store's progress handler reads while a statement runs (see :meth:`Store.finalize`).
-    Returns False when a signal stopped it (nothing changed; the store stays unfinalised)."""
-    if not handle_signals or threading.current_thread() is not threading.main_thread():
+    waits for the running SQLite statement to end. Returns False when a signal stopped it
+    (nothing changed; the store stays unfinalised). A signal after the last statement leaves it
+    finalised all the same: the crawl is over."""
+    if not handle_signals:
         return store.finalize()
-    asked: list[int] = []
-
-    def on_signal(signum: int, frame: object) -> None:
-        asked.append(signum)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        # A lambda, not asked.__len__: the handler above runs only when Python code does.
-        done = store.finalize(should_stop=lambda: bool(asked))
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return done  # a signal after the last statement: finalised all the same, the crawl is over
+    with signals_as_flag() as asked:
+        return store.finalize(should_stop=asked)
 
 
 def _on_signal(crawler: Crawler) -> None:

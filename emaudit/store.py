@@ -1313,17 +1313,23 @@ class Store:
         return list(self._conn.execute(sql, params))
 
 
-def ensure_finalized(path: str) -> None:
-    """Finalise a store left by an interrupted crawl before reading it (best effort: a store in a
-    read-only place is read as it is)."""
+def needs_finalizing(path: str) -> bool:
+    """Whether the store was left unfinalised (an interrupted or killed crawl)."""
     with Store.open(path) as store:
-        if store.finalized or store.run_info()["state"] in ("finished", "stopped"):
-            return
+        return not store.finalized and store.run_info()["state"] not in ("finished", "stopped")
+
+
+def ensure_finalized(path: str, should_stop: Callable[[], bool] | None = None) -> bool:
+    """Finalise a store left by an interrupted crawl before reading it (best effort: a store in a
+    read-only place is read as it is). False when ``should_stop`` stopped it (see
+    :meth:`Store.finalize`: the store is left as it was)."""
+    if not needs_finalizing(path):
+        return True
     try:
         with Store.open(path, readonly=False) as store:
-            store.finalize()
+            return store.finalize(should_stop=should_stop)
     except (StoreError, StoreWriteError):
-        pass
+        return True
 
 
 def _ref(row: Sequence[Any]) -> Ref:

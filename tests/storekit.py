@@ -23,6 +23,24 @@ from emaudit.urls import url_id
 BASE = "https://site.test"
 
 
+# ``python -c SIGNAL_IN_FINALIZE SIGINT|SIGTERM ARGS…`` runs ``emaudit ARGS…`` whose
+# Store.finalize first sends the process that signal: it lands while a store is being
+# finalised (a crawl's end, an audit of an interrupted store), deterministically.
+SIGNAL_IN_FINALIZE = """
+import os, signal, sys
+from emaudit import store
+original = store.Store.finalize
+SIG = getattr(signal, sys.argv[1])
+def finalize(self, *args, **kwargs):
+    os.kill(os.getpid(), SIG)
+    return original(self, *args, **kwargs)
+store.Store.finalize = finalize
+from emaudit.cli import run
+sys.argv = ["emaudit", *sys.argv[2:]]
+run()
+"""
+
+
 @dataclass
 class _Url:
     url: str

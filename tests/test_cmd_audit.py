@@ -173,3 +173,31 @@ def test_jobs_option_gives_the_same_report(store, capsys):
     code, parallel, _ = _run(capsys, store, "-f", "jsonl", "-j", "3")
     assert code == 0 and sorted(parallel.splitlines()) == sorted(serial.splitlines())
     assert _run(capsys, store, "--jobs", "0")[0] == 2
+
+
+def test_ctrl_c_while_an_interrupted_store_is_finalised(tmp_path):
+    """The audit of a store left by Ctrl-C finalises it first (seconds to minutes on a big
+    store): a signal then stops at once with exit 130 and one line, the store left as it was;
+    the next audit finalises it."""
+    from storekit import SIGNAL_IN_FINALIZE, build_synthetic
+
+    from emaudit.store import Store
+
+    path = build_synthetic(str(tmp_path / "i.emaudit.db"), pages=200, links_per_page=10)
+    with Store.open(path, readonly=False) as store:
+        store.requeue_unfinished()
+        store.set_run_state("interrupted")
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_IN_FINALIZE, "SIGINT", "audit", path, "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        f"emaudit: error: interrupted while finalising {path} (left as it was: the next audit finalises it)"]
+    with Store.open(path) as store:
+        assert not store.finalized
+    proc = subprocess.run([sys.executable, "-m", "emaudit", "audit", path, "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["crawl"]["state"] == "interrupted"
+    with Store.open(path) as store:
+        assert store.finalized

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from sitekit import Resp, SiteServer, html
+from storekit import SIGNAL_IN_FINALIZE
 
 from emaudit.crawler import CrawlOptions, run_crawl
 from emaudit.store import Store
@@ -152,23 +153,6 @@ def _audit_copy_of_interrupted_store(path: str, tmp_path) -> None:
         assert store.get(store.run_info()["start_url"]).inlinks > 0
 
 
-# A crawl driven by the CLI whose Store.finalize first sends the process a signal: the signal
-# lands while the store is being finalised (the crawl itself is over), deterministically.
-_SIGNAL_IN_FINALIZE = """
-import os, signal, sys
-from emaudit import store
-original = store.Store.finalize
-SIG = getattr(signal, sys.argv[1])
-def finalize(self, *args, **kwargs):
-    os.kill(os.getpid(), SIG)
-    return original(self, *args, **kwargs)
-store.Store.finalize = finalize
-from emaudit.cli import run
-sys.argv = ["emaudit", *sys.argv[2:]]
-run()
-"""
-
-
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_signal_while_finalising_is_an_interruption_that_resume_completes(tmp_path, sig):
     """Ctrl-C or SIGTERM during finalisation (seconds to minutes on a big store): exit 130 with
@@ -179,7 +163,7 @@ def test_signal_while_finalising_is_an_interruption_that_resume_completes(tmp_pa
         reference = str(tmp_path / "ref.emaudit.db")
         done = run_crawl(CrawlOptions(start_url=site.url("/"), store_path=reference, concurrency=4), handle_signals=False)
         path = str(tmp_path / "fin.emaudit.db")
-        proc = subprocess.run([sys.executable, "-c", _SIGNAL_IN_FINALIZE, sig, "crawl", site.url("/"), "--store", path,
+        proc = subprocess.run([sys.executable, "-c", SIGNAL_IN_FINALIZE, sig, "crawl", site.url("/"), "--store", path,
                                "--concurrency", "4", "--quiet"], cwd=str(tmp_path), capture_output=True, text=True,
                               timeout=60)
         assert proc.returncode == 130, proc.stderr
