@@ -14,6 +14,7 @@ Schema changes bump :data:`SCHEMA_VERSION`; opening a store of another version i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import functools
@@ -894,6 +895,7 @@ class Store:
             c.execute("PRAGMA cache_size = -2000")
             for name, definition in _AUDIT_INDEXES.items():
                 step(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+            self._flags_hint = None  # the reads below may name pages_flags now
             c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             step("UPDATE urls SET inlinks = (SELECT COUNT(DISTINCT src) FROM links WHERE links.dst = urls.id AND links.kind = 'a')")
             self._resolve_redirects(max_hops)
@@ -914,8 +916,9 @@ class Store:
             return False  # rolled back: the store is as it was
         finally:
             c.set_progress_handler(None, 0)
-            c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._flags_hint = None  # pages_flags may now exist (or, rolled back, not)
+            with contextlib.suppress(sqlite3.Error):  # a connection that failed says so in the error above
+                c.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the sorts' size, after a stop as well
         try:
             c.execute("PRAGMA analysis_limit = 1000")  # sampled statistics: ms, not 0.1 s per 500k links
             c.execute("ANALYZE")
