@@ -64,8 +64,7 @@ def progress_line(progress: Progress, now: float) -> Any:
         return Text.assemble(
             ("finalising ", "bold"),
             (f"{progress.pages} pages", "green"),
-            f" · {progress.fetched} URLs · building the audit indexes, inlink counts and redirect chains"
-            f" (Ctrl-C: stop, resume later) · {elapsed:.0f}s",
+            f" · building indexes, inlink counts, redirect chains · {elapsed:.0f}s",
         )
     rate = progress.fetched / elapsed if elapsed > 0 else 0.0
     return Text.assemble(
