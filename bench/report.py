@@ -98,7 +98,7 @@ def ratio_lines(values: dict[str, float | None]) -> str:
 def inner_line(rows: list[dict]) -> str:
     """pages/s without interpreter start-up and imports, where the tool reports its own duration."""
     parts = [f"{r['tool']} {r['inner_pages_per_s']:,.1f}" for r in rows if r.get("inner_pages_per_s")]
-    return "pages/s excluding start-up (tool's own timing): " + (", ".join(parts) if parts else "–")
+    return "pages/s excluding start-up and, for emaudit, the store's finalisation (tool's own timing): " + (", ".join(parts) if parts else "–")
 
 
 def rounds_summary(runs: dict[str, list[dict]]) -> dict:

@@ -136,7 +136,7 @@ def read_emaudit_pages(res: RunResult, store: Path) -> None:
         res.extra["summary"] = summary if len(json.dumps(summary)) < 20_000 else "(large, omitted)"
         elapsed = find_number(summary, ELAPSED_KEYS)
         if elapsed is not None:
-            res.extra["seconds"] = elapsed[1]  # the crawl's own duration: start-up excluded
+            res.extra["seconds"] = elapsed[1]  # the crawl's own duration: start-up and finalisation excluded
         errors = find_number(summary, ERROR_KEYS) if isinstance(summary, dict) else None
         if errors is not None:
             res.extra["errors"] = errors[1]
