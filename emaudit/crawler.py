@@ -1086,6 +1086,8 @@ def _run_loop(crawler: Crawler, handle_signals: bool) -> str:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 previous = signal.getsignal(sig)
+                if previous is signal.SIG_IGN:  # ignored (a background job of a script): stays so
+                    continue
                 loop.add_signal_handler(sig, _on_signal, crawler)
                 installed.append((sig, previous))
             except (NotImplementedError, RuntimeError, ValueError):

@@ -22,7 +22,8 @@ def signals_as_flag() -> Iterator[Callable[[], bool]]:
     """For the duration, SIGINT and SIGTERM only raise a flag: yields a function that tells
     whether one arrived. For work that polls instead of being interrupted by an exception
     (:meth:`emaudit.store.Store.finalize`). The flag never rises outside the main thread, where
-    signals cannot be caught; the previous handlers come back at the end."""
+    signals cannot be caught, nor for a signal this process ignores; the previous handlers come
+    back at the end."""
     asked: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield lambda: False
@@ -31,7 +32,9 @@ def signals_as_flag() -> Iterator[Callable[[], bool]]:
     def on_signal(signum: int, frame: object) -> None:
         asked.append(signum)
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # An ignored signal stays ignored (SIGINT of a job started in the background by a script).
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         # A Python function, not a builtin such as asked.__len__: the handler above runs only
         # when Python code does, and in a long SQLite statement this function is that code.

@@ -187,3 +187,33 @@ def test_signal_while_finalising_is_an_interruption_that_resume_completes(tmp_pa
     assert resumed["pages"] == ref["pages"]
     with Store.open(path) as store:
         assert store.finalized
+
+
+# Run a command with SIGINT ignored, as a non-interactive shell starts a background job (the
+# disposition survives exec; no preexec_fn in a process that has server threads).
+IGNORING_SIGINT = ["sh", "-c", 'trap "" INT; exec "$@"', "sh"]
+
+
+def test_an_ignored_sigint_does_not_stop_the_crawl(tmp_path):
+    """A crawl started with SIGINT ignored (a background job of a non-interactive shell) is not
+    stopped by one, in the crawl loop nor while finalising; SIGTERM still stops it."""
+    with SiteServer() as site:
+        build_chain_site(site)
+        path = str(tmp_path / "ign.emaudit.db")
+        proc = subprocess.Popen([*IGNORING_SIGINT, sys.executable, "-m", "emaudit", "crawl", site.url("/"), "--store", path,
+                                 "--concurrency", "2", "--quiet"], cwd=str(tmp_path), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while _done(path) < 10 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert proc.poll() is None, "crawl finished before the signal"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        proc = subprocess.run([*IGNORING_SIGINT, sys.executable, "-c", SIGNAL_IN_FINALIZE, "SIGINT", "crawl", site.url("/"),
+                               "--store", str(tmp_path / "ign2.emaudit.db"), "--quiet"], cwd=str(tmp_path),
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+    assert snapshot(path)["state"] == "finished"
+    with Store.open(str(tmp_path / "ign2.emaudit.db")) as store:
+        assert store.finalized and store.run_info()["state"] == "finished"
