@@ -44,9 +44,12 @@ CLONE_NEWNET = 0x40000000
 
 
 def child_preexec() -> None:
-    """In the child before exec: die with the harness (Linux), so no server or crawler outlives it."""
+    """In the child before exec: die with the harness (Linux), so no server or crawler outlives it;
+    SIGINT as a terminal's foreground job has it (the resume test's Ctrl-C), even when the harness
+    itself runs as a background job with SIGINT ignored (inherited across exec, and honoured)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def signal_group(proc: subprocess.Popen, sig: int) -> None:
