@@ -81,9 +81,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _console() -> Any:
-    from rich.console import Console
+    import sys
 
-    return Console(highlight=False, emoji=False)
+    from emaudit.render.table import make_console
+
+    return make_console(sys.stdout)  # the audit table's: 120 columns on a pipe or in a file
 
 
 def _print_list(specs: list[Any]) -> None:
@@ -92,7 +94,8 @@ def _print_list(specs: list[Any]) -> None:
     from emaudit.render.safe import terminal
 
     table = Table(show_edge=False, pad_edge=False)
-    for name in ("Rule", "Category", "Severity", "Scope", "Title"):
+    table.add_column("Rule", no_wrap=True)  # an id is copied whole into --select or a config file
+    for name in ("Category", "Severity", "Scope", "Title"):
         table.add_column(name, overflow="fold")
     for s in specs:
         table.add_row(s.id, s.category, s.severity, s.scope, terminal(s.title))

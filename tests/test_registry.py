@@ -212,3 +212,18 @@ def test_rule_module_source_is_light():
     code = "import sys, emaudit.api, emaudit.registry; print(sorted(m for m in ('sqlite3', 'rich', 'bs4', 'lxml', 'httpx') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_rules_table_keeps_every_id_whole_on_a_pipe(capsys, monkeypatch):
+    """Piped or in a file, ``emaudit rules`` is 120 columns wide like the audit table, and a rule
+    id is never folded over two lines (it is copied whole into --select or a config file)."""
+    import json
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert main(["rules", "--format", "json"]) == 0
+    ids = [r["id"] for r in json.loads(capsys.readouterr().out)["rules"]]
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(ids) >= 60 and max(len(line) for line in lines) <= 120
+    first_cells = {line.split("│")[0].strip() for line in lines if "│" in line}
+    assert set(ids) <= first_cells
