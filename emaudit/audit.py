@@ -41,7 +41,7 @@ from emaudit.scoring import (
     importance,
     pass_rate,
 )
-from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, ensure_finalized
+from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, ensure_finalized, needs_finalizing
 from emaudit.system import signals_as_flag, usable_cpus
 
 Sink = Callable[[Finding], None]
@@ -629,8 +629,9 @@ def audit_store(path: str | Path, settings: AuditSettings, *, target: str | None
 
     A store left by an interrupted crawl is finalised first (indexes, inlinks, depths); a
     Ctrl-C or SIGTERM meanwhile stops that within milliseconds and raises :class:`Interrupted`."""
-    with signals_as_flag() as asked:
-        if not ensure_finalized(str(path), should_stop=asked):
-            raise Interrupted(f"interrupted while finalising {path} (left as it was: the next audit finalises it)")
+    if needs_finalizing(str(path)):  # only then are signals a flag: elsewhere a Ctrl-C interrupts as usual
+        with signals_as_flag() as asked:
+            if not ensure_finalized(str(path), should_stop=asked):
+                raise Interrupted(f"interrupted while finalising {path} (left as it was: the next audit finalises it)")
     with Store.open(path) as store:
         return run_audit(store, settings.rules, target=target, sink=sink, workers=workers)
