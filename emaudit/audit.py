@@ -41,7 +41,7 @@ from emaudit.scoring import (
     importance,
     pass_rate,
 )
-from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, ensure_finalized, needs_finalizing
+from emaudit.store import BLOCKED, DONE, PageRecord, Store, UrlRecord, finalize_left_store, needs_finalizing
 from emaudit.system import signals_as_flag, usable_cpus
 
 Sink = Callable[[Finding], None]
@@ -631,7 +631,7 @@ def audit_store(path: str | Path, settings: AuditSettings, *, target: str | None
     Ctrl-C or SIGTERM meanwhile stops that within milliseconds and raises :class:`Interrupted`."""
     if needs_finalizing(str(path)):  # only then are signals a flag: elsewhere a Ctrl-C interrupts as usual
         with signals_as_flag() as asked:
-            if not ensure_finalized(str(path), should_stop=asked):
+            if not finalize_left_store(str(path), should_stop=asked):
                 raise Interrupted(f"interrupted while finalising {path} (left as it was: the next audit finalises it)")
     with Store.open(path) as store:
         return run_audit(store, settings.rules, target=target, sink=sink, workers=workers)

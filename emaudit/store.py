@@ -883,9 +883,12 @@ class Store:
         """
         stop = should_stop or (lambda: False)
 
-        def step(sql: str) -> None:
+        def check() -> None:
             if stop():
                 raise _Stopped
+
+        def step(sql: str) -> None:
+            check()
             c.execute(sql)
 
         def _do() -> None:
@@ -900,8 +903,7 @@ class Store:
             step("UPDATE urls SET inlinks = (SELECT COUNT(DISTINCT src) FROM links WHERE links.dst = urls.id AND links.kind = 'a')")
             self._resolve_redirects(max_hops)
             if self.get_meta("depths_stale") is not None:
-                if stop():
-                    raise _Stopped
+                check()
                 self._recompute_depths()
                 c.execute("DELETE FROM meta WHERE key = 'depths_stale'")
 
@@ -1322,12 +1324,10 @@ def needs_finalizing(path: str) -> bool:
         return not store.finalized and store.run_info()["state"] not in ("finished", "stopped")
 
 
-def ensure_finalized(path: str, should_stop: Callable[[], bool] | None = None) -> bool:
-    """Finalise a store left by an interrupted crawl before reading it (best effort: a store in a
-    read-only place is read as it is). False when ``should_stop`` stopped it (see
+def finalize_left_store(path: str, should_stop: Callable[[], bool] | None = None) -> bool:
+    """Finalise a store that :func:`needs_finalizing` before reading it (best effort: a store in
+    a read-only place is read as it is). False when ``should_stop`` stopped it (see
     :meth:`Store.finalize`: the store is left as it was)."""
-    if not needs_finalizing(path):
-        return True
     try:
         with Store.open(path, readonly=False) as store:
             return store.finalize(should_stop=should_stop)
